@@ -1,0 +1,164 @@
+"""The `enrollment-migrate` command line (INTERFACES.md). Every command runs as a Prefect flow.
+
+Exit status: 0 valid / applied, 1 invalid or rejected, 2 could not run, 3 refused.
+With --json exactly one JSON object goes to standard output; everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK, EXIT_INVALID, EXIT_CANNOT_RUN, EXIT_REFUSED = 0, 1, 2, 3
+
+app = typer.Typer(
+    help="Validate, split and apply enrollment-history migration files.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+portal_app = typer.Typer(help="The target portal: users, courses, existing enrollments.", no_args_is_help=True)
+app.add_typer(portal_app, name="portal")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[Optional[Path], typer.Option(help="Warehouse file [env ENROLLMENT_MIGRATE_DB; data/warehouse.duckdb].")] = None,
+    reports: Annotated[Optional[Path], typer.Option(help="Reports folder [env ENROLLMENT_MIGRATE_REPORTS; data/reports].")] = None,
+) -> None:
+    ctx.obj = {"db": str(db) if db else None, "reports": str(reports) if reports else None}
+
+
+def _import_date(value: Optional[str]) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _cannot_run(f"--import-date {value!r} is not a date in YYYY-MM-DD form.")
+
+
+def _cannot_run(message: str) -> None:
+    err.print(f"[bold red]Cannot run:[/] {message}", highlight=False)
+    raise typer.Exit(EXIT_CANNOT_RUN)
+
+
+def _run_flow(flow: Any, **parameters: Any) -> Any:
+    """Run a flow, turning the errors a person can fix into exit status 2 with a message."""
+    from enrollment_migrate.engine import PortalNotLoaded
+    from enrollment_migrate.portal import PortalFileRejected
+    from enrollment_migrate.runs import CannotRun
+    from enrollment_migrate.template_file import UnreadableFile
+
+    try:
+        return flow(**parameters)
+    except PortalFileRejected as exc:
+        err.print(f"[bold red]Refused:[/] {exc}", highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    except (CannotRun, PortalNotLoaded, UnreadableFile) as exc:
+        _cannot_run(str(exc))
+
+
+@portal_app.command("load")
+def portal_load(
+    ctx: typer.Context,
+    users: Annotated[Optional[Path], typer.Option(help="Users file: email,username,first_name,last_name,login_enabled.")] = None,
+    courses: Annotated[Optional[Path], typer.Option(help="Courses file (INTERFACES.md).")] = None,
+    enrollments: Annotated[Optional[Path], typer.Option(help="Existing enrollments, in the migration template format.")] = None,
+    import_date: Annotated[Optional[str], typer.Option(help="Date the enrollments' blank dates stand for (YYYY-MM-DD).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Load or update the target portal; loading the same file again updates, never duplicates."""
+    if not (users or courses or enrollments):
+        _cannot_run("give at least one of --users, --courses, --enrollments.")
+    from flows.portal import portal_load_flow
+
+    loaded = _run_flow(
+        portal_load_flow,
+        users=str(users) if users else None,
+        courses=str(courses) if courses else None,
+        enrollments=str(enrollments) if enrollments else None,
+        import_date=_import_date(import_date),
+        db=ctx.obj["db"],
+    )
+    if as_json:
+        print(json.dumps(loaded))
+    else:
+        out.print(
+            f"Portal loaded: {loaded['users']} users, {loaded['courses']} courses, "
+            f"{loaded['enrollments']} existing enrollments."
+        )
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Migration file (CSV in the template format).")],
+    import_date: Annotated[Optional[str], typer.Option(help="Import date, YYYY-MM-DD [today, UTC].")] = None,
+    skip_invalid_rows: Annotated[bool, typer.Option(help="Count rows with errors as skipped instead of rejecting the file.")] = False,
+    skip_existing: Annotated[bool, typer.Option(help="Skip rows whose enrollment the portal already holds.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary only.")] = False,
+) -> None:
+    """Dry run: every finding, the live/archive split and the awards it would make."""
+    from flows.validate import validate_flow
+
+    summary = _run_flow(
+        validate_flow,
+        file=str(file),
+        import_date=_import_date(import_date),
+        skip_invalid_rows=skip_invalid_rows,
+        skip_existing=skip_existing,
+        db=ctx.obj["db"],
+        reports_dir=ctx.obj["reports"],
+    )
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        _print_summary(summary)
+    raise typer.Exit(EXIT_OK if summary["state"] in ("valid", "applied") else EXIT_INVALID)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    verdict = {"valid": "[bold green]VALID[/]", "invalid": "[bold red]INVALID[/]"}.get(
+        summary["state"], summary["state"]
+    )
+    out.print(f"{verdict}  {summary['file']}  (import date {summary['import_date']})")
+    names = ("rows", "live", "archived", "skipped", "errors", "warnings", "certificates", "credits", "badges")
+    counts = Table(*names, header_style="bold")
+    counts.add_row(*(str(summary[name]) for name in names))
+    out.print(counts)
+    if summary["rule_counts"]:
+        rules_table = Table("rule", "findings", header_style="bold")
+        for rule, n in summary["rule_counts"].items():
+            rules_table.add_row(rule, str(n))
+        out.print(rules_table)
+    if summary["by_year"]:
+        years = Table("year", "completed", "open", header_style="bold")
+        for year in summary["by_year"]:
+            years.add_row(str(year["year"]), str(year["completed"]), str(year["open"]))
+        out.print(years)
+    out.print(f"Report: {summary['report_dir']}")
+
+
+def main() -> None:
+    # Prefect reads its settings at import: keep its console quiet unless asked otherwise.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        sys.exit(130)

@@ -1,0 +1,452 @@
+"""The validation engine: every rule of RULES.md over a loaded template file, in one pass.
+
+Per-row rules are Polars expressions (schemas.row_rules) evaluated over one prepared frame.
+What needs the portal's store or file order across rows (duplicates, existing enrollments,
+recertification, license and capacity counts) is DuckDB SQL from ../sql, run against the
+warehouse connection with the rows registered as a relation. Nothing here writes to the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from enrollment_migrate.sql_files import sql
+from enrollment_migrate.template_file import TemplateFile
+from schemas import rules
+from schemas.findings import FINDING_SCHEMA, empty_findings, finding, findings_frame, sort_findings
+from schemas.row_rules import PARSED, parse_date, parse_score, row_checks
+from schemas.rules import BLOCKING_SEVERITIES, Severity
+from schemas.template import (
+    AWARDED_STATUSES,
+    COURSE_NAME,
+    FINISHED_STATUSES,
+    LOGIN_ID,
+    OPEN_STATUSES,
+    STATUS,
+    STATUSES,
+)
+
+Store = Literal["live", "archived"]
+
+
+class PortalNotLoaded(Exception):
+    """The warehouse has no users or no courses: there is nothing to validate against."""
+
+
+@dataclass(frozen=True)
+class Options:
+    import_date: dt.date
+    skip_invalid_rows: bool = False
+    skip_existing: bool = False
+    # Portal loads of existing enrollments check the file against itself, not the store.
+    check_existing: bool = True
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    live: int = 0
+    archived: int = 0
+    skipped: int = 0
+    errors: int = 0
+    warnings: int = 0
+    certificates: int = 0
+    credits: float = 0
+    badges: int = 0
+
+
+@dataclass
+class CheckResult:
+    state: Literal["valid", "invalid"]
+    findings: pl.DataFrame
+    migrated: pl.DataFrame  # accepted rows, as they would be stored, with their store and awards
+    counts: Counts
+    by_year: list[dict[str, int]] = field(default_factory=list)
+
+    @property
+    def rule_counts(self) -> dict[str, int]:
+        counted = self.findings.group_by("rule").len().sort("rule")
+        return dict(zip(counted["rule"].to_list(), counted["len"].to_list(), strict=True))
+
+
+MIGRATED_SCHEMA = {
+    "row": pl.Int64,
+    "login_id": pl.String,
+    "course_name": pl.String,
+    "user_id": pl.Int64,
+    "course_id": pl.Int64,
+    "status": pl.String,
+    "score": pl.Float64,
+    "created_at": pl.Datetime("us"),
+    "started_at": pl.Datetime("us"),
+    "completed_at": pl.Datetime("us"),
+    "access_expires_at": pl.Datetime("us"),
+    "store": pl.String,
+    "certificate": pl.String,
+    "credits": pl.Float64,
+    "badge": pl.String,
+}
+
+
+def two_year_cutoff(import_date: dt.date) -> dt.date:
+    """The import date moved back two calendar years; 29 February becomes 28 February."""
+    try:
+        return import_date.replace(year=import_date.year - 2)
+    except ValueError:
+        return import_date.replace(year=import_date.year - 2, day=28)
+
+
+def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: Options) -> CheckResult:
+    if template.rows is None:
+        return _result(template.findings, _empty_migrated(), template.record_count, 0, options)
+
+    users = con.sql(sql("portal_user_keys")).pl()
+    courses = con.sql(sql("portal_course_keys")).pl()
+    if users.is_empty() or courses.is_empty():
+        raise PortalNotLoaded(
+            "The portal has no users or no courses: load them first with "
+            "'enrollment-migrate portal load --users FILE --courses FILE'."
+        )
+
+    prepared = prepare_rows(template.rows, users, courses, len(template.headers))
+    row_findings = _row_findings(prepared, options.import_date)
+    findings = [template.findings, row_findings]
+
+    blocked = pl.concat([template.findings, row_findings]).filter(
+        pl.col("row").is_not_null() & pl.col("severity").is_in(BLOCKING_SEVERITIES)
+    ).select("row").unique()
+    candidates = prepared.join(blocked, on="row", how="anti")
+
+    duplicates = _duplicate_findings(con, candidates)
+    findings.append(duplicates)
+    candidates = candidates.join(duplicates.select("row"), on="row", how="anti")
+
+    if options.check_existing:
+        existing = _existing_findings(con, candidates, options.skip_existing)
+        findings.append(existing)
+        if options.skip_existing:
+            candidates = candidates.join(existing.select("row"), on="row", how="anti")
+
+    settings = con.sql(
+        "select course_id, certificate, credits, badge from courses"
+    ).pl()
+    migrated = _migrated_rows(candidates, settings, options.import_date)
+    findings.append(_recertification_findings(con, migrated))
+    findings.append(_course_findings(con, migrated, options.import_date))
+
+    return _result(
+        pl.concat(findings, how="vertical"),
+        migrated,
+        template.record_count,
+        blocked.height,
+        options,
+        _by_year(migrated, options.import_date),
+    )
+
+
+def prepare_rows(
+    rows: pl.DataFrame, users: pl.DataFrame, courses: pl.DataFrame, n_headers: int
+) -> pl.DataFrame:
+    """The loaded rows with their parsed values and portal matches (see schemas.row_rules)."""
+    words = {word.lower(): word for word in STATUSES}
+    return (
+        rows.lazy()
+        .with_columns(
+            malformed=pl.col("field_count") != n_headers,
+            status_word=pl.col(STATUS.field).str.to_lowercase().replace_strict(
+                words, default=None, return_dtype=pl.String
+            ),
+            score_value=parse_score(pl.col("score")),
+            login_key=pl.col(LOGIN_ID.field).str.to_lowercase(),
+            course_key=pl.col(COURSE_NAME.field).str.to_lowercase(),
+            **{name: parse_date(pl.col(column.field)) for column, name in PARSED.items()},
+        )
+        .join(users.lazy(), on="login_key", how="left")
+        .join(courses.lazy(), on="course_key", how="left")
+        .drop("login_key", "course_key")
+        .collect()
+    )
+
+
+def _row_findings(prepared: pl.DataFrame, import_date: dt.date) -> pl.DataFrame:
+    frame = prepared.lazy().filter(~pl.col("malformed"))
+    parts = [
+        frame.filter(check.failing).select(
+            pl.col("row"),
+            pl.lit(check.column.header if check.column else None, pl.String).alias("column"),
+            pl.lit(check.rule.code).alias("rule"),
+            pl.lit(check.rule.severity.value).alias("severity"),
+            check.value.alias("value"),
+            check.message.alias("message"),
+        )
+        for check in row_checks(import_date)
+    ]
+    return pl.concat(parts, how="vertical").collect()
+
+
+def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> pl.DataFrame:
+    relation = candidates.select(
+        "row", "login_id", "course_name", "created_date", "started_date", "completed_date",
+        "score", "access_expires_date", "user_id", "course_id", pl.col("status_word").alias("status"),
+    )
+    found = _query(con, "duplicate_rows", candidate_rows=relation)
+    return found.join(candidates.select("row", "login_id", "course_name"), on="row").select(
+        pl.col("row"),
+        pl.lit(None, pl.String).alias("column"),
+        pl.col("rule"),
+        pl.lit(Severity.SKIPPED.value).alias("severity"),
+        pl.lit(None, pl.String).alias("value"),
+        pl.when(pl.col("rule") == rules.DUPLICATE_ROW.code)
+        .then(pl.format("Same values as row {}: this row is skipped.", "first_row"))
+        .otherwise(
+            pl.format(
+                "Row {} already gives this user an open enrollment on this course: "
+                "this row is skipped.",
+                "first_row",
+            )
+        )
+        .alias("message"),
+    ).sort("row")
+
+
+def _existing_findings(
+    con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame, skip_existing: bool
+) -> pl.DataFrame:
+    relation = candidates.select(
+        "row", "user_id", "course_id", pl.col("status_word").alias("status"), "completed"
+    )
+    found = _query(con, "existing_enrollments", candidate_rows=relation)
+    severity = Severity.SKIPPED if skip_existing else Severity.WARNING
+    consequence = "this row is skipped (--skip-existing)" if skip_existing else (
+        "migrating it adds a second one beside it"
+    )
+    return found.select(
+        pl.col("row"),
+        pl.lit(None, pl.String).alias("column"),
+        pl.lit(rules.EXISTING_ENROLLMENT.code).alias("rule"),
+        pl.lit(severity.value).alias("severity"),
+        pl.lit(None, pl.String).alias("value"),
+        pl.format(
+            "The portal already holds a {} enrollment for this user and course: {}.",
+            "held_status",
+            pl.lit(consequence),
+        ).alias("message"),
+    ).sort("row")
+
+
+def _migrated_rows(
+    candidates: pl.DataFrame, settings: pl.DataFrame, import_date: dt.date
+) -> pl.DataFrame:
+    """Accepted rows as they are stored (RULES.md §3-5): timestamps, store and awards."""
+    midnight = dt.datetime.combine(import_date, dt.time())
+    cutoff = two_year_cutoff(import_date)
+    finished = pl.col("status").is_in(FINISHED_STATUSES)
+    live = pl.col("store") == "live"
+    awarded = live & pl.col("status").is_in(AWARDED_STATUSES)
+
+    def at(column: str, hour: int = 0) -> pl.Expr:
+        return (pl.col(column).cast(pl.Datetime("us")) + pl.duration(hours=hour))
+
+    return (
+        candidates.lazy()
+        .select(
+            "row",
+            "login_id",
+            "course_name",
+            "user_id",
+            "course_id",
+            pl.col("status_word").alias("status"),
+            pl.col("score_value").alias("score"),
+            at("created").fill_null(midnight).alias("created_at"),
+            at("started").fill_null(midnight).alias("started_at"),
+            pl.when(pl.col("status_word").is_in(FINISHED_STATUSES))
+            .then(at("completed", 11))
+            .alias("completed_at"),
+            at("access_expires").alias("access_expires_at"),
+            "completed",
+        )
+        .with_columns(
+            store=pl.when(finished & (pl.col("completed") < cutoff))
+            .then(pl.lit("archived"))
+            .otherwise(pl.lit("live"))
+        )
+        .join(settings.lazy(), on="course_id", how="left")
+        .with_columns(
+            certificate=pl.when(awarded).then("certificate"),
+            credits=pl.when(awarded & (pl.col("credits") > 0)).then("credits"),
+            badge=pl.when(awarded).then("badge"),
+        )
+        .select(*MIGRATED_SCHEMA)
+        .sort("row")
+        .collect()
+    )
+
+
+def _recertification_findings(con: duckdb.DuckDBPyConnection, migrated: pl.DataFrame) -> pl.DataFrame:
+    found = _query(
+        con, "recertification_repeats", migrated_rows=migrated.select("row", "user_id", "course_id", "status")
+    )
+    return found.select(
+        pl.col("row"),
+        pl.lit(None, pl.String).alias("column"),
+        pl.lit(rules.RECERTIFICATION_MULTIPLE_COMPLETIONS.code).alias("rule"),
+        pl.lit(Severity.WARNING.value).alias("severity"),
+        pl.lit(None, pl.String).alias("value"),
+        pl.format(
+            "This course has recertification and row {} already completes it for this user: "
+            "each completion becomes an enrollment of its own.",
+            "first_row",
+        ).alias("message"),
+    ).sort("row")
+
+
+def _course_findings(
+    con: duckdb.DuckDBPyConnection, migrated: pl.DataFrame, import_date: dt.date
+) -> pl.DataFrame:
+    relation = migrated.select(
+        "course_id",
+        pl.col("certificate").is_not_null().alias("awards_certificate"),
+        pl.col("completed_at").dt.date().alias("completed"),
+    )
+    courses = _query(con, "course_capacity", {"import_date": import_date}, migrated_rows=relation)
+    items = []
+    for course in courses.iter_rows(named=True):  # one per course receiving rows: small
+        name, incoming = course["name"], course["incoming"]
+        if course["free_licenses"] is not None and course["free_licenses"] < incoming:
+            items.append(finding(
+                rules.LICENSE_SHORTFALL,
+                f"'{name}' has {max(course['free_licenses'], 0)} free licenses of "
+                f"{course['license_seats']}; {incoming} rows would use one each.",
+                column=COURSE_NAME.header, value=name,
+            ))
+        if course["free_places"] is not None and course["free_places"] < incoming:
+            items.append(finding(
+                rules.ILT_CAPACITY_SHORTFALL,
+                f"'{name}' has {max(course['free_places'], 0)} free places of "
+                f"{course['ilt_capacity']}; {incoming} rows would take one each.",
+                column=COURSE_NAME.header, value=name,
+            ))
+        switched_on = [
+            label for key, label in (
+                ("enrollment_reminders", "enrollment"), ("due_date_reminders", "due date"),
+                ("overdue_reminders", "overdue"), ("ilt_reminders", "ILT"),
+            ) if course[key]
+        ]
+        if switched_on:
+            items.append(finding(
+                rules.REMINDERS_ENABLED,
+                f"'{name}' has {', '.join(switched_on)} reminders on: switch them off before "
+                "migrating so that learners get no surprise emails.",
+                column=COURSE_NAME.header, value=name,
+            ))
+        if course["certificate_expires_after_days"] is not None and course["certificates"]:
+            items.append(finding(
+                rules.CERTIFICATE_EXPIRY_SET,
+                f"'{name}' certificates expire after {course['certificate_expires_after_days']} "
+                f"days: {course['certificates_expired']} of the {course['certificates']} "
+                f"migrated certificates would already be past expiry on "
+                f"{import_date.strftime('%-d/%-m/%Y')}.",
+                column=COURSE_NAME.header, value=name,
+            ))
+    return findings_frame(items) if items else empty_findings()
+
+
+def _by_year(migrated: pl.DataFrame, import_date: dt.date) -> list[dict[str, int]]:
+    """The checklist's counts: finished rows by year of completion, open rows by year created."""
+    finished = pl.col("status").is_in(FINISHED_STATUSES)
+    counted = (
+        migrated.lazy()
+        .select(
+            year=pl.when(finished).then(pl.col("completed_at").dt.year()).otherwise(
+                pl.col("created_at").dt.year()
+            ),
+            completed=finished.cast(pl.Int64),
+            open=pl.col("status").is_in(OPEN_STATUSES).cast(pl.Int64),
+        )
+        .group_by("year")
+        .agg(pl.col("completed").sum(), pl.col("open").sum())
+        .sort("year")
+        .collect()
+    )
+    return counted.to_dicts()
+
+
+def _result(
+    findings: pl.DataFrame,
+    migrated: pl.DataFrame,
+    rows: int,
+    blocked_rows: int,
+    options: Options,
+    by_year: list[dict[str, int]] | None = None,
+) -> CheckResult:
+    findings = sort_findings(findings.cast(FINDING_SCHEMA))
+    severity = findings["severity"]
+    fatal = int((severity == Severity.FATAL).sum())
+    errors = int((severity == Severity.ERROR).sum())
+    rule_skipped = findings.filter(pl.col("severity") == Severity.SKIPPED)["row"].n_unique()
+    invalid = fatal > 0 or (errors > 0 and not options.skip_invalid_rows)
+    store = migrated["store"]
+    counts = Counts(
+        rows=rows,
+        live=int((store == "live").sum()),
+        archived=int((store == "archived").sum()),
+        skipped=rule_skipped + (blocked_rows if options.skip_invalid_rows else 0),
+        errors=fatal + errors,
+        warnings=int((severity == Severity.WARNING).sum()),
+        certificates=int(migrated["certificate"].is_not_null().sum()),
+        credits=_number(migrated["credits"].sum()),
+        badges=int(migrated["badge"].is_not_null().sum()),
+    )
+    return CheckResult("invalid" if invalid else "valid", findings, migrated, counts, by_year or [])
+
+
+def _number(value: float | None) -> float | int:
+    value = value or 0
+    return int(value) if float(value).is_integer() else value
+
+
+def _empty_migrated() -> pl.DataFrame:
+    return pl.DataFrame(schema=MIGRATED_SCHEMA)
+
+
+def _query(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, object] | None = None,
+    **relations: pl.DataFrame,
+) -> pl.DataFrame:
+    """Run a named SQL file with frames registered under the names it reads."""
+    for relation_name, frame in relations.items():
+        con.register(relation_name, frame)
+    try:
+        return con.sql(sql(name), params=params).pl()
+    finally:
+        for relation_name in relations:
+            con.unregister(relation_name)
+
+
+def save_result(result: CheckResult, directory: Path) -> None:
+    """Keep a check's result on disk so that the next step (another task) can pick it up."""
+    directory.mkdir(parents=True, exist_ok=True)
+    result.findings.write_ipc(directory / "findings.arrow")
+    result.migrated.write_ipc(directory / "migrated.arrow")
+    meta = {"state": result.state, "counts": asdict(result.counts), "by_year": result.by_year}
+    (directory / "result.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def open_saved_result(directory: Path) -> CheckResult:
+    meta = json.loads((directory / "result.json").read_text(encoding="utf-8"))
+    return CheckResult(
+        meta["state"],
+        pl.read_ipc(directory / "findings.arrow"),
+        pl.read_ipc(directory / "migrated.arrow"),
+        Counts(**meta["counts"]),
+        meta["by_year"],
+    )

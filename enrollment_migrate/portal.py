@@ -1,0 +1,161 @@
+"""Loading the target portal (users, courses, existing enrollments) into the warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandera.polars as pa
+import polars as pl
+
+from enrollment_migrate.engine import Options, check_file
+from enrollment_migrate.sql_files import sql
+from enrollment_migrate.template_file import UnreadableFile, load_template
+from enrollment_migrate.warehouse import transaction
+from schemas.portal import COURSE_COLUMNS, COURSE_FLAGS, USER_COLUMNS, CoursesFile, UsersFile
+
+
+class PortalFileRejected(Exception):
+    """A portal file that cannot be loaded; the message names the file, row and column."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path, self.problems = path, problems
+        shown = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{path} was not loaded:\n{shown}{more}")
+
+
+@dataclass
+class PortalLoad:
+    users: int = 0
+    courses: int = 0
+    enrollments: int = 0
+
+
+def load_portal(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    users: Path | None = None,
+    courses: Path | None = None,
+    enrollments: Path | None = None,
+    import_date: dt.date | None = None,
+) -> PortalLoad:
+    """Load the given files in one transaction: all of them, or none if any is refused."""
+    staged_users = _read_users(users) if users else None
+    staged_courses = _read_courses(courses) if courses else None
+    loaded = PortalLoad()
+    with transaction(con):
+        if staged_users is not None:
+            _execute_with(con, "upsert_users", staged_users=staged_users)
+            loaded.users = staged_users.height
+        if staged_courses is not None:
+            _execute_with(con, "upsert_courses", staged_courses=staged_courses)
+            loaded.courses = staged_courses.height
+        if enrollments:
+            staged = _checked_enrollments(con, enrollments, import_date or dt.datetime.now(dt.UTC).date())
+            _execute_with(con, "replace_portal_enrollments", staged_enrollments=staged)
+            loaded.enrollments = staged.height
+    return loaded
+
+
+def _read_users(path: Path) -> pl.DataFrame:
+    text = _read_text_frame(path, USER_COLUMNS, required=("email",))
+    _check(path, text, UsersFile)
+    _refuse_repeats(path, text, pl.col("email").str.to_lowercase(), "email")
+    return text.with_columns(login_enabled=_flag("login_enabled", default=True))
+
+
+def _read_courses(path: Path) -> pl.DataFrame:
+    text = _read_text_frame(path, COURSE_COLUMNS, required=("name",))
+    _check(path, text, CoursesFile)
+    _refuse_repeats(path, text, pl.col("name"), "name")
+    return text.with_columns(
+        *[_flag(name, default=(name == "published")) for name in COURSE_FLAGS],
+        kind=pl.col("kind").str.to_lowercase().fill_null("elearning"),
+        license_seats=pl.col("license_seats").cast(pl.Int64),
+        ilt_capacity=pl.col("ilt_capacity").cast(pl.Int64),
+        certificate_expires_after_days=pl.col("certificate_expires_after_days").cast(pl.Int64),
+        credits=pl.col("credits").cast(pl.Float64).fill_null(0.0),
+    )
+
+
+def _checked_enrollments(con: duckdb.DuckDBPyConnection, path: Path, import_date: dt.date) -> pl.DataFrame:
+    """Existing enrollments follow the template's rules; a file with errors is refused."""
+    try:
+        template = load_template(path)
+    except UnreadableFile as exc:
+        raise PortalFileRejected(path, [str(exc)]) from exc
+    result = check_file(template, con, Options(import_date, check_existing=False))
+    if result.state != "valid":
+        blocking = result.findings.filter(pl.col("severity").is_in(["fatal", "error"]))
+        raise PortalFileRejected(
+            path,
+            [
+                f"row {r['row'] or '-'}, column {r['column'] or '-'}: {r['rule']}: {r['message']}"
+                for r in blocking.head(50).iter_rows(named=True)
+            ],
+        )
+    return result.migrated
+
+
+def _read_text_frame(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> pl.DataFrame:
+    try:
+        frame = pl.read_csv(path, infer_schema=False, raise_if_empty=False)
+    except FileNotFoundError as exc:
+        raise PortalFileRejected(path, ["the file does not exist"]) from exc
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        reason = "it is not UTF-8" if "utf-8" in str(exc).lower() else str(exc).splitlines()[0]
+        raise PortalFileRejected(path, [f"the file cannot be read as CSV: {reason}"]) from exc
+    frame = frame.rename({name: name.strip().lower() for name in frame.columns})
+    problems = [f"row 1, column {name}: not a column of this file" for name in frame.columns if name not in columns]
+    problems += [f"row 1, column {name}: the column is missing" for name in required if name not in frame.columns]
+    if problems:
+        raise PortalFileRejected(path, problems)
+    return frame.select(
+        pl.col(name).str.strip_chars().replace("", None) if name in frame.columns else pl.lit(None, pl.String).alias(name)
+        for name in columns
+    )
+
+
+def _check(path: Path, frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> None:
+    try:
+        model.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.sort("index", "column", nulls_last=True)
+        raise PortalFileRejected(
+            path,
+            [
+                f"row {'-' if c['index'] is None else c['index'] + 2}, column {c['column']}: "
+                f"{'blank' if c['failure_case'] is None else repr(c['failure_case'])} "
+                f"is not allowed ({c['check']})"
+                for c in cases.iter_rows(named=True)
+            ],
+        ) from None
+
+
+def _refuse_repeats(path: Path, frame: pl.DataFrame, key: pl.Expr, column: str) -> None:
+    repeated = (
+        frame.with_row_index("index").filter(key.is_duplicated() & ~key.is_first_distinct())
+    )
+    if repeated.height:
+        raise PortalFileRejected(
+            path,
+            [f"row {r['index'] + 2}, column {column}: {r[column]!r} appears more than once"
+             for r in repeated.iter_rows(named=True)],
+        )
+
+
+def _flag(name: str, default: bool) -> pl.Expr:
+    return (pl.col(name).str.to_lowercase() == "true").fill_null(default).alias(name)
+
+
+def _execute_with(con: duckdb.DuckDBPyConnection, name: str, **relations: pl.DataFrame) -> None:
+    for relation_name, frame in relations.items():
+        con.register(relation_name, frame)
+    try:
+        con.execute(sql(name))
+    finally:
+        for relation_name in relations:
+            con.unregister(relation_name)

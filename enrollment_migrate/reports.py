@@ -1,0 +1,48 @@
+"""The report folder of a run (INTERFACES.md): summary.json, findings.csv and the rows' Parquet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def run_dir(reports: Path, run_id: str) -> Path:
+    path = reports / run_id
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix every text cell a spreadsheet would evaluate with an apostrophe."""
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
+def write_findings_csv(findings: pl.DataFrame, path: Path) -> None:
+    columns = ["row", "column", "rule", "severity", "value", "message"]
+    neutralise_formulas(findings.select(columns)).write_csv(path)
+
+
+def write_summary(summary: dict[str, object], path: Path) -> None:
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+def write_rows(migrated: pl.DataFrame, directory: Path) -> dict[str, Path]:
+    """live.parquet and archived.parquet: the rows as they are (or would be) migrated."""
+    written = {}
+    for store in ("live", "archived"):
+        path = directory / f"{store}.parquet"
+        migrated.filter(pl.col("store") == store).drop("store").write_parquet(path)
+        written[store] = path
+    return written

@@ -1,0 +1,103 @@
+"""A run of the tool: its id, its report folder, and the JSON summary it ends with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import secrets
+import socket
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from enrollment_migrate.engine import CheckResult
+from enrollment_migrate.warehouse import RunRecord
+
+_HASH_CHUNK = 1 << 20
+
+
+class CannotRun(Exception):
+    """The command could not run (exit status 2): the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run was asked to do; small and picklable, passed between flow tasks."""
+
+    run_id: str
+    command: str
+    file: str
+    import_date: dt.date
+    started_at: dt.datetime
+    report_dir: Path
+    options: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.report_dir / ".work"
+
+
+def new_run_id(now: dt.datetime) -> str:
+    """Sortable by time, unique, and safe as a folder name."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def plan_run(
+    command: str,
+    file: str,
+    reports: Path,
+    import_date: dt.date | None,
+    options: dict[str, object],
+    now: dt.datetime | None = None,
+) -> RunPlan:
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    run_id = new_run_id(now)
+    recorded = {**options, "user": getpass.getuser(), "host": socket.gethostname()}
+    return RunPlan(
+        run_id, command, file, import_date or now.date(), now, reports / run_id, recorded
+    )
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def summary(plan: RunPlan, sha256: str | None, result: CheckResult, state: str) -> dict[str, object]:
+    counts = asdict(result.counts)
+    return {
+        "run_id": plan.run_id,
+        "state": state,
+        "file": plan.file,
+        "sha256": sha256,
+        "import_date": plan.import_date.isoformat(),
+        **{key: counts[key] for key in ("rows", "live", "archived", "skipped", "errors", "warnings")},
+        **{key: counts[key] for key in ("certificates", "credits", "badges")},
+        "rule_counts": result.rule_counts,
+        "by_year": result.by_year,
+        "report_dir": str(plan.report_dir),
+    }
+
+
+def run_record(plan: RunPlan, sha256: str | None, result: CheckResult, state: str) -> RunRecord:
+    counts = result.counts
+    return RunRecord(
+        run_id=plan.run_id,
+        command=plan.command,
+        file=plan.file,
+        sha256=sha256,
+        import_date=plan.import_date,
+        state=state,
+        started_at=plan.started_at,
+        rows=counts.rows,
+        live=counts.live,
+        archived=counts.archived,
+        skipped=counts.skipped,
+        errors=counts.errors,
+        warnings=counts.warnings,
+        options=plan.options,
+        report_dir=str(plan.report_dir),
+    )

@@ -1,0 +1,347 @@
+"""Reading a migration template file into one record per row, with its file-level findings.
+
+The fast path is two Polars reads: one of raw lines, to learn where each record starts and how
+many fields it has (Polars itself pads short rows and truncates long ones without saying so), and
+one of the values. Files that Polars refuses (a quote inside an unquoted field, a quote left open)
+are read by the standard library's lenient CSV reader instead, so that the admin still gets one
+finding per broken row rather than an error about the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from schemas import rules
+from schemas.findings import empty_findings, finding, findings_frame
+from schemas.template import COLUMNS, BY_HEADER_KEY, TemplateColumn, header_key
+
+BOM = b"\xef\xbb\xbf"
+_LINE_SEPARATOR_SENTINEL = "\x1f"  # a byte no template value contains: each line is one field
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read at all (missing, a directory, no permission)."""
+
+
+@dataclass
+class TemplateFile:
+    """A loaded template file. `rows` is None when a file-level finding stops the check."""
+
+    path: Path
+    findings: pl.DataFrame
+    rows: pl.DataFrame | None
+    record_count: int = 0
+    headers: list[str] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return self.rows is not None
+
+
+def load_template(path: str | Path) -> TemplateFile:
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(BOM))
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
+    bom = len(BOM) if head == BOM else 0
+
+    try:
+        lines = _read_lines(path, bom)
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" not in str(exc).lower():
+            raise
+        return _not_utf8(path, bom)
+
+    records = _record_layout(lines)
+    del lines
+    if records.is_empty() or records["blank"][0]:
+        return TemplateFile(
+            path,
+            findings_frame([finding(rules.EMPTY_FILE, "The file has no header row.")]),
+            None,
+        )
+
+    headers = _parse_header(path, bom, records)
+    columns, header_findings = _match_headers(headers)
+    record_count = int((~records["blank"]).sum()) - 1
+    if header_findings.filter(pl.col("severity") == rules.Severity.FATAL).height:
+        return TemplateFile(path, header_findings, None, record_count, headers)
+    if record_count == 0:
+        findings = pl.concat(
+            [header_findings, findings_frame([finding(rules.EMPTY_FILE, "The file has a header but no records.")])]
+        )
+        return TemplateFile(path, findings, None, 0, headers)
+
+    values = _read_values(path, bom, len(headers), columns, records)
+    if values is None:
+        values, records = _read_values_leniently(path, bom, len(headers), columns)
+    rows = _assemble_rows(values, records, columns)
+    malformed = (
+        rows.filter(pl.col("field_count") != len(headers))
+        .select(
+            pl.col("row"),
+            pl.lit(None, pl.String).alias("column"),
+            pl.lit(rules.MALFORMED_ROW.code).alias("rule"),
+            pl.lit(rules.MALFORMED_ROW.severity.value).alias("severity"),
+            pl.col("field_count").cast(pl.String).alias("value"),
+            pl.format(
+                "This row has {} fields; the header has {}.", "field_count", pl.lit(len(headers))
+            ).alias("message"),
+        )
+    )
+    return TemplateFile(path, pl.concat([header_findings, malformed]), rows, rows.height, headers)
+
+
+def _read_lines(path: Path, bom: int) -> pl.DataFrame:
+    return pl.read_csv(
+        path,
+        has_header=False,
+        separator=_LINE_SEPARATOR_SENTINEL,
+        quote_char=None,
+        schema={"line": pl.String},
+        truncate_ragged_lines=True,
+        skip_lines=0,
+        raise_if_empty=False,
+    ).with_columns(
+        # the BOM is part of the first line when quoting is off
+        pl.col("line").str.strip_prefix("\ufeff") if bom else pl.col("line")
+    )
+
+
+def _record_layout(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per CSV record: where it starts, whether it is blank, how many fields it has.
+
+    A line continues the previous record when an odd number of quotes came before it, i.e. a
+    quoted field is still open. Commas inside quoted fields are removed before counting.
+    """
+    quotes = pl.col("line").fill_null("").str.count_matches('"', literal=True)
+    laid = (
+        lines.lazy()
+        .with_columns(quotes=quotes)
+        .with_columns(continues=(pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 1)
+        .with_columns(record=(~pl.col("continues")).cum_sum().cast(pl.Int64) - 1)
+        .collect()
+    )
+    spanning = laid.filter(pl.col("continues")).select("record").unique()
+    single = laid.lazy().select("record", "line", n_lines=pl.lit(1, pl.UInt32))
+    if spanning.height:
+        # Only records with quoted line breaks need their lines joined back together.
+        joined = (
+            laid.lazy()
+            .join(spanning.lazy(), on="record", how="semi")
+            .group_by("record")
+            .agg(pl.col("line").fill_null("").str.join("\n"), pl.len().alias("n_lines"))
+        )
+        single = pl.concat(
+            [single.join(spanning.lazy(), on="record", how="anti"), joined], how="vertical_relaxed"
+        ).sort("record")
+    layout = single.select(
+        "record",
+        ((pl.col("line").fill_null("") == "") & (pl.col("n_lines") == 1)).alias("blank"),
+        (pl.col("line").fill_null("").str.count_matches(",", literal=True) + 1)
+        .cast(pl.Int64)
+        .alias("field_count"),
+        pl.col("line").fill_null("").str.count_matches('"', literal=True).alias("quotes"),
+    ).collect()
+    quoted = layout.select(pl.arg_where(pl.col("quotes") > 0)).to_series()
+    if quoted.len():
+        # Only lines with quotes need the (slower) regex that drops quoted commas.
+        recount = (
+            single.select(pl.col("line").fill_null(""))
+            .collect()
+            .to_series()
+            .gather(quoted)
+            .str.replace_all('"[^"]*"', "")
+            .str.count_matches(",", literal=True)
+            + 1
+        )
+        layout = layout.with_columns(
+            layout["field_count"].scatter(quoted, recount.cast(pl.Int64))
+        )
+    return layout.select(
+        "record", "blank", "field_count", unterminated=pl.col("quotes") % 2 == 1
+    )
+
+
+def _not_utf8(path: Path, bom: int) -> TemplateFile:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        position = len(data)
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    prefix = data[bom:position]
+    row = 1
+    if prefix:
+        lines = pl.DataFrame({"line": prefix.decode("utf-8").split("\n")})
+        row = _record_layout(lines).height
+    return TemplateFile(
+        path,
+        findings_frame(
+            [
+                finding(
+                    rules.NOT_UTF8,
+                    f"The file is not UTF-8: row {row} has a byte sequence that is not UTF-8 "
+                    f"(at byte {position}). Save the file as CSV UTF-8.",
+                    row=row,
+                )
+            ]
+        ),
+        None,
+    )
+
+
+def _parse_header(path: Path, bom: int, records: pl.DataFrame) -> list[str]:
+    # The header is small: read it with the standard library, which handles quoting fully.
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        if bom:
+            handle.read(1)
+        return [h.strip() for h in next(csv.reader(handle), [])]
+
+
+def _match_headers(headers: list[str]) -> tuple[dict[TemplateColumn, int], pl.DataFrame]:
+    """Template column -> position in the file, and the header findings."""
+    positions: dict[TemplateColumn, list[int]] = {}
+    items = []
+    for index, header in enumerate(headers):
+        column = BY_HEADER_KEY.get(header_key(header))
+        if column is None:
+            name = header or f"(column {index + 1}, no name)"
+            items.append(
+                finding(
+                    rules.UNKNOWN_COLUMN,
+                    f"'{name}' is not a template column; its values are ignored.",
+                    column=name,
+                )
+            )
+        else:
+            positions.setdefault(column, []).append(index)
+    for column, found in positions.items():
+        if len(found) > 1:
+            where = ", ".join(str(i + 1) for i in found)
+            items.append(
+                finding(
+                    rules.DUPLICATE_COLUMN,
+                    f"'{column.header}' appears {len(found)} times (columns {where}).",
+                    column=column.header,
+                )
+            )
+    for column in COLUMNS:
+        if column.required and column not in positions:
+            items.append(
+                finding(
+                    rules.MISSING_COLUMN,
+                    f"The required column '{column.header}' is missing.",
+                    column=column.header,
+                )
+            )
+    return {c: found[0] for c, found in positions.items()}, findings_frame(items) if items else empty_findings()
+
+
+def _read_values(
+    path: Path,
+    bom: int,
+    n_headers: int,
+    columns: dict[TemplateColumn, int],
+    records: pl.DataFrame,
+) -> pl.DataFrame | None:
+    """The template columns' values, one row per record (header included), or None if Polars
+    cannot parse the file the way the record layout sees it."""
+    if records["unterminated"].any():
+        return None
+    order = sorted(columns.items(), key=lambda item: item[1])
+    try:
+        values = pl.read_csv(
+            path,
+            has_header=False,
+            schema={f"column_{i + 1}": pl.String for i in range(n_headers)},
+            columns=[index for _, index in order],
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if values.height != records.height:
+        return None
+    return values.rename({f"column_{index + 1}": column.field for column, index in order})
+
+
+def _read_values_leniently(
+    path: Path, bom: int, n_headers: int, columns: dict[TemplateColumn, int]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The slow path for files with broken quoting, which the lenient reader takes as a
+    spreadsheet would; only such files pay for a Python-level reader."""
+    text = path.read_bytes()[bom:].decode("utf-8")
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    counts = [len(fields) for fields in parsed]
+    data = {
+        column.field: [fields[index] if index < len(fields) else None for fields in parsed]
+        for column, index in columns.items()
+    }
+    values = pl.DataFrame(data, schema={c.field: pl.String for c in columns})
+    records = pl.DataFrame(
+        {
+            "record": range(len(parsed)),
+            "blank": [n == 0 for n in counts],
+            "field_count": counts,
+            "unterminated": [False] * len(parsed),
+        },
+        schema={"record": pl.Int64, "blank": pl.Boolean, "field_count": pl.Int64, "unterminated": pl.Boolean},
+    )
+    return values, records
+
+
+def _assemble_rows(
+    values: pl.DataFrame, records: pl.DataFrame, columns: dict[TemplateColumn, int]
+) -> pl.DataFrame:
+    trimmed = [
+        _trimmed(pl.col(c.field)).alias(c.field) if c in columns else pl.lit(None, pl.String).alias(c.field)
+        for c in COLUMNS
+    ]
+    body = pl.concat([records.select("blank", "field_count"), values], how="horizontal").slice(1)
+    if body["blank"].any():
+        body = body.filter(~pl.col("blank"))
+    return body.select(
+        pl.Series("row", records.filter(~pl.col("blank"))["record"].slice(1) + 1),
+        *trimmed,
+        "field_count",
+    )
+
+
+def _trimmed(value: pl.Expr) -> pl.Expr:
+    """Values are trimmed and blanks become null; most values need no trimming, and skipping
+    them keeps the strings where the reader put them."""
+    padded = value.str.contains(r"^\s|\s$")
+    stripped = value.str.strip_chars()
+    return pl.when(padded).then(pl.when(stripped != "").then(stripped)).otherwise(value)
+
+
+def save_template(template: TemplateFile, directory: Path) -> None:
+    """Keep a loaded file on disk so that the next step (another task) can pick it up."""
+    directory.mkdir(parents=True, exist_ok=True)
+    template.findings.write_ipc(directory / "file_findings.arrow")
+    if template.rows is not None:
+        template.rows.write_ipc(directory / "rows.arrow")
+    meta = {"path": str(template.path), "record_count": template.record_count, "headers": template.headers}
+    (directory / "template.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def open_saved_template(directory: Path) -> TemplateFile:
+    meta = json.loads((directory / "template.json").read_text(encoding="utf-8"))
+    rows_path = directory / "rows.arrow"
+    return TemplateFile(
+        Path(meta["path"]),
+        pl.read_ipc(directory / "file_findings.arrow"),
+        pl.read_ipc(rows_path) if rows_path.exists() else None,
+        meta["record_count"],
+        meta["headers"],
+    )

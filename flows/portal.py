@@ -1,0 +1,31 @@
+"""The `portal load` flow: users, courses and existing enrollments into the warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import flow
+
+from enrollment_migrate import portal, warehouse
+
+
+@flow(name="portal-load", log_prints=False)
+def portal_load_flow(
+    users: str | None = None,
+    courses: str | None = None,
+    enrollments: str | None = None,
+    import_date: dt.date | None = None,
+    db: str | None = None,
+) -> dict[str, int]:
+    """Load or update the target portal; all the given files, or none if any is refused."""
+    with warehouse.connect(warehouse.db_path(db)) as con:
+        loaded = portal.load_portal(
+            con,
+            users=Path(users) if users else None,
+            courses=Path(courses) if courses else None,
+            enrollments=Path(enrollments) if enrollments else None,
+            import_date=import_date,
+        )
+    return asdict(loaded)

@@ -1,0 +1,59 @@
+"""The portal files (INTERFACES.md, "Portal files"): their columns and the contract of each value.
+
+The models check the files as text, so that every bad value is reported with its row and
+column; `enrollment_migrate.portal` then converts the checked text to typed columns.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+
+BOOLEAN = r"^(?i:true|false)$"
+WHOLE_NUMBER = r"^\d+$"
+NUMBER = r"^\d+(\.\d+)?$"
+
+USER_COLUMNS = ("email", "username", "first_name", "last_name", "login_enabled")
+COURSE_COLUMNS = (
+    "name", "published", "kind", "license_seats", "ilt_capacity", "certificate",
+    "certificate_expires_after_days", "recertification", "credits", "badge",
+    "enrollment_reminders", "due_date_reminders", "overdue_reminders", "ilt_reminders",
+)
+COURSE_FLAGS = (
+    "published", "recertification", "enrollment_reminders", "due_date_reminders",
+    "overdue_reminders", "ilt_reminders",
+)
+
+
+def _text(**checks: object) -> object:
+    return pa.Field(nullable=True, **checks)
+
+
+class UsersFile(pa.DataFrameModel):
+    email: str = pa.Field(nullable=False, str_matches=r"^[^@\s]+@[^@\s]+$")
+    username: str = _text()
+    first_name: str = _text()
+    last_name: str = _text()
+    login_enabled: str = _text(str_matches=BOOLEAN)
+
+    class Config:
+        strict = True
+
+
+class CoursesFile(pa.DataFrameModel):
+    name: str = pa.Field(nullable=False)
+    published: str = _text(str_matches=BOOLEAN)
+    kind: str = _text(str_matches=r"^(?i:elearning|ilt)$")
+    license_seats: str = _text(str_matches=WHOLE_NUMBER)
+    ilt_capacity: str = _text(str_matches=WHOLE_NUMBER)
+    certificate: str = _text()
+    certificate_expires_after_days: str = _text(str_matches=WHOLE_NUMBER)
+    recertification: str = _text(str_matches=BOOLEAN)
+    credits: str = _text(str_matches=NUMBER)
+    badge: str = _text()
+    enrollment_reminders: str = _text(str_matches=BOOLEAN)
+    due_date_reminders: str = _text(str_matches=BOOLEAN)
+    overdue_reminders: str = _text(str_matches=BOOLEAN)
+    ilt_reminders: str = _text(str_matches=BOOLEAN)
+
+    class Config:
+        strict = True
