@@ -60,8 +60,11 @@ def _run_flow(flow: Any, **parameters: Any) -> Any:
     from enrollment_migrate.engine import PortalNotLoaded
     from enrollment_migrate.portal import PortalFileRejected
     from enrollment_migrate.runs import CannotRun
+    from enrollment_migrate.logs import hide_expected_failures
     from enrollment_migrate.template_file import UnreadableFile
 
+    expected = (PortalFileRejected, CannotRun, PortalNotLoaded, UnreadableFile)
+    hide_expected_failures(*expected)
     try:
         return flow(**parameters)
     except PortalFileRejected as exc:

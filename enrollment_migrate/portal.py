@@ -14,7 +14,14 @@ from enrollment_migrate.engine import Options, check_file
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.template_file import UnreadableFile, load_template
 from enrollment_migrate.warehouse import transaction
-from schemas.portal import COURSE_COLUMNS, COURSE_FLAGS, USER_COLUMNS, CoursesFile, UsersFile
+from schemas.portal import (
+    COURSE_COLUMNS,
+    COURSE_FLAGS,
+    EXPECTED,
+    USER_COLUMNS,
+    CoursesFile,
+    UsersFile,
+)
 
 
 class PortalFileRejected(Exception):
@@ -128,11 +135,15 @@ def _check(path: Path, frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> N
             path,
             [
                 f"row {'-' if c['index'] is None else c['index'] + 2}, column {c['column']}: "
-                f"{'blank' if c['failure_case'] is None else repr(c['failure_case'])} "
-                f"is not allowed ({c['check']})"
+                f"{'blank' if c['failure_case'] is None else repr(c['failure_case'])}: "
+                f"expected {_expected(c['check'])}"
                 for c in cases.iter_rows(named=True)
             ],
         ) from None
+
+
+def _expected(check: str) -> str:
+    return next((words for key, words in EXPECTED.items() if key in check), check)
 
 
 def _refuse_repeats(path: Path, frame: pl.DataFrame, key: pl.Expr, column: str) -> None:

@@ -11,6 +11,18 @@ import pandera.polars as pa
 BOOLEAN = r"^(?i:true|false)$"
 WHOLE_NUMBER = r"^\d+$"
 NUMBER = r"^\d+(\.\d+)?$"
+EMAIL = r"^[^@\s]+@[^@\s]+$"
+KIND = r"^(?i:elearning|ilt)$"
+
+# What each check asks for, in words, for the refusal message.
+EXPECTED = {
+    BOOLEAN: "true or false (or blank)",
+    WHOLE_NUMBER: "a whole number (or blank)",
+    NUMBER: "a number (or blank)",
+    EMAIL: "an email address",
+    KIND: "elearning or ilt (or blank)",
+    "not_nullable": "a value (it is required)",
+}
 
 USER_COLUMNS = ("email", "username", "first_name", "last_name", "login_enabled")
 COURSE_COLUMNS = (
@@ -29,7 +41,7 @@ def _text(**checks: object) -> object:
 
 
 class UsersFile(pa.DataFrameModel):
-    email: str = pa.Field(nullable=False, str_matches=r"^[^@\s]+@[^@\s]+$")
+    email: str = pa.Field(nullable=False, str_matches=EMAIL)
     username: str = _text()
     first_name: str = _text()
     last_name: str = _text()
@@ -42,7 +54,7 @@ class UsersFile(pa.DataFrameModel):
 class CoursesFile(pa.DataFrameModel):
     name: str = pa.Field(nullable=False)
     published: str = _text(str_matches=BOOLEAN)
-    kind: str = _text(str_matches=r"^(?i:elearning|ilt)$")
+    kind: str = _text(str_matches=KIND)
     license_seats: str = _text(str_matches=WHOLE_NUMBER)
     ilt_capacity: str = _text(str_matches=WHOLE_NUMBER)
     certificate: str = _text()

@@ -1,0 +1,30 @@
+"""Console logging for the command line: the CLI reports failures a person can fix itself, so
+Prefect's tracebacks for those would only bury the message."""
+
+from __future__ import annotations
+
+import logging
+
+
+class HideExpectedFailures(logging.Filter):
+    def __init__(self, expected: tuple[type[BaseException], ...]):
+        super().__init__()
+        self.expected = expected
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, self.expected):
+            return False
+        message = record.getMessage()
+        return not (
+            record.levelno >= logging.ERROR
+            and any(kind.__name__ in message for kind in self.expected)
+        )
+
+
+def hide_expected_failures(*expected: type[BaseException]) -> None:
+    """Drop Prefect's console records about these exceptions (the API log keeps them)."""
+    handlers = logging.getLogger().handlers + logging.getLogger("prefect").handlers
+    for handler in handlers:
+        if not any(isinstance(f, HideExpectedFailures) for f in handler.filters):
+            handler.addFilter(HideExpectedFailures(expected))

@@ -1,0 +1,116 @@
+"""Shared fixtures: a portal in a fresh warehouse, template files written from rows, and one
+Prefect test harness for the whole session (temporary PREFECT_HOME, analytics off)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+# Prefect reads its settings at import time: isolate it before anything imports it.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="prefect-home-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.pop("PREFECT_API_URL", None)
+
+import duckdb  # noqa: E402
+import pytest  # noqa: E402
+
+from enrollment_migrate import portal, warehouse  # noqa: E402
+from enrollment_migrate.engine import CheckResult, Options, check_file  # noqa: E402
+from enrollment_migrate.template_file import load_template  # noqa: E402
+from schemas.template import COLUMNS  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+OULAD = SHARED / "datasets" / "oulad"
+HEADERS = [c.header for c in COLUMNS if c.required]
+IMPORT_DATE = dt.date(2025, 1, 15)
+
+PORTAL_USERS = """email,username,first_name,last_name,login_enabled
+ann@example.com,ann,Ann,Lee,true
+bob@example.com,bobby,Bob,Ray,false
+carl@example.com,ann@example.org,Carl,Moe,
+dora@example.com,dora,Dora,Nye,true
+ann@example.org,annie,Ann,Other,true
+"""
+
+PORTAL_COURSES = """name,published,kind,license_seats,ilt_capacity,certificate,certificate_expires_after_days,recertification,credits,badge,enrollment_reminders,due_date_reminders,overdue_reminders,ilt_reminders
+Safety,true,elearning,,,Safety Cert,,false,2,Safe Badge,false,false,false,false
+Privacy,true,elearning,,,,,false,0,,false,false,false,false
+Draft Course,false,elearning,,,,,false,0,,false,false,false,false
+Twin,true,elearning,,,,,false,0,,false,false,false,false
+twin,true,elearning,,,,,false,0,,false,false,false,false
+Licensed,true,elearning,2,,,,false,0,,false,false,false,false
+Workshop,true,ilt,,1,,,false,0,,false,false,false,false
+Noisy,true,elearning,,,,,false,0,,true,false,false,false
+Expiring,true,elearning,,,Exp Cert,365,false,1,,false,false,false,false
+Recert,true,elearning,,,Re Cert,,true,0,,false,false,false,false
+"""
+
+
+def write_template(path: Path, rows: list[dict[str, str]] | list[list[str]], headers: list[str] | None = None) -> Path:
+    """A template file: rows as dicts keyed by header (missing keys blank) or as raw lists."""
+    headers = headers or HEADERS
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow([row.get(h, "") for h in headers] if isinstance(row, dict) else row)
+    return path
+
+
+def row(login: str = "ann@example.com", course: str = "Privacy", status: str = "Completed", *,
+        created: str = "", started: str = "", completed: str = "1/6/2024", score: str = "",
+        expires: str | None = None) -> dict[str, str]:
+    """One template row; defaults make a valid live Completed row for the fixture portal."""
+    values = {
+        "Login ID": login, "Course Name": course, "Enrollment Created Date": created,
+        "Enrollment Started Date": started, "Enrollment Completed Date": completed,
+        "Enrollment Score": score, "Enrollment Status": status,
+    }
+    if expires is not None:
+        values["Enrollment Access Expires Date"] = expires
+    return values
+
+
+@pytest.fixture
+def portal_db(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A warehouse holding the fixture portal (users and courses above, no enrollments)."""
+    (tmp_path / "users.csv").write_text(PORTAL_USERS, encoding="utf-8")
+    (tmp_path / "courses.csv").write_text(PORTAL_COURSES, encoding="utf-8")
+    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
+        portal.load_portal(con, users=tmp_path / "users.csv", courses=tmp_path / "courses.csv")
+        yield con
+
+
+@pytest.fixture
+def validate_rows(tmp_path: Path, portal_db: duckdb.DuckDBPyConnection):
+    """validate_rows(rows, **options) -> CheckResult, against the fixture portal."""
+
+    def run(rows, headers=None, import_date=IMPORT_DATE, **options) -> CheckResult:
+        path = write_template(tmp_path / "migration.csv", rows, headers)
+        return check_file(load_template(path), portal_db, Options(import_date, **options))
+
+    return run
+
+
+def rules_of(result: CheckResult, row_number: int | None = None) -> set[str]:
+    findings = result.findings
+    if row_number is not None:
+        findings = findings.filter(findings["row"] == row_number)
+    return set(findings["rule"].to_list())
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test server for the whole session (it takes seconds to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
