@@ -1,0 +1,3 @@
+from enrollment_migrate.cli import main
+
+main()

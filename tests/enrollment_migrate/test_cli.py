@@ -1,0 +1,109 @@
+"""The command line: exit statuses, --json purity, readable output (INTERFACES.md)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO, row, write_template
+from enrollment_migrate.cli import app
+
+SAMPLE = REPO / "data" / "sample"
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+@pytest.fixture
+def cli(tmp_path):
+    runner = CliRunner()
+    base = ["--db", str(tmp_path / "w.duckdb"), "--reports", str(tmp_path / "reports")]
+
+    def invoke(*args: str):
+        return runner.invoke(app, [*base, *args], catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def cli_with_portal(cli):
+    result = cli(
+        "portal", "load",
+        "--users", str(SAMPLE / "portal_users.csv"),
+        "--courses", str(SAMPLE / "portal_courses.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    return cli
+
+
+def test_json_output_is_one_object_and_nothing_else_in_a_real_process(tmp_path):
+    """A real process, reporting to the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    base = [sys.executable, "-m", "enrollment_migrate", "--db", str(tmp_path / "w.duckdb"),
+            "--reports", str(tmp_path / "reports")]
+    load = subprocess.run(
+        [*base, "portal", "load", "--users", str(SAMPLE / "portal_users.csv"),
+         "--courses", str(SAMPLE / "portal_courses.csv"), "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert load.returncode == 0, load.stderr
+    assert json.loads(load.stdout) == {"users": 8, "courses": 5, "enrollments": 0}
+    done = subprocess.run(
+        [*base, "validate", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15", "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)  # fails on anything else on stdout
+    assert summary["state"] == "valid"
+    assert set(summary) >= {
+        "run_id", "state", "file", "sha256", "import_date", "rows", "live", "archived", "skipped",
+        "errors", "warnings", "certificates", "credits", "badges", "rule_counts", "by_year",
+        "report_dir",
+    }
+
+
+def test_invalid_file_exits_1_with_a_readable_summary(cli_with_portal, tmp_path):
+    path = write_template(tmp_path / "bad.csv", [row(login="stranger@example.com", course="Fire Safety Essentials")])
+    result = cli_with_portal("validate", str(path), "--import-date", "2025-01-15")
+    assert result.exit_code == 1
+    assert "INVALID" in result.stdout
+    assert "unknown_user" in result.stdout
+    assert "Report:" in result.stdout
+
+
+def test_valid_file_exits_0(cli_with_portal):
+    result = cli_with_portal("validate", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15")
+    assert result.exit_code == 0
+    assert "VALID" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "missing.csv"], "no such file"),
+        (["validate", str(SAMPLE / "migration.csv"), "--import-date", "15/01/2025"], "YYYY-MM-DD"),
+        (["portal", "load"], "at least one of"),
+    ],
+)
+def test_what_cannot_run_exits_2_with_a_message(cli_with_portal, args, message):
+    result = cli_with_portal(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_validate_without_a_portal_exits_2(cli):
+    result = cli("validate", str(SAMPLE / "migration.csv"))
+    assert result.exit_code == 2
+    assert "portal load" in result.stderr
+
+
+def test_refused_portal_file_exits_1_naming_row_and_column(cli, tmp_path):
+    users = tmp_path / "users.csv"
+    users.write_text("email,login_enabled\nann@x.com,perhaps\n", encoding="utf-8")
+    result = cli("portal", "load", "--users", str(users))
+    assert result.exit_code == 1
+    assert "row 2, column login_enabled" in result.stderr

@@ -1,0 +1,19 @@
+"""The rule catalogue is the contract of RULES.md: same codes, same severities, no extras."""
+
+import re
+
+from conftest import SHARED
+from schemas.rules import ALL_RULES
+
+RULES_MD = SHARED / "spec" / "RULES.md"
+
+
+def documented_rules() -> dict[str, str]:
+    table_row = re.compile(r"^\| `([a-z0-9_]+)` \| (fatal|error|skipped|warning) \|", re.M)
+    return dict(table_row.findall(RULES_MD.read_text(encoding="utf-8")))
+
+
+def test_every_documented_rule_is_defined_with_its_severity():
+    documented = documented_rules()
+    assert len(documented) >= 34
+    assert {code: rule.severity.value for code, rule in ALL_RULES.items()} == documented
