@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.columns import Columns
 from rich.console import Console
 from rich.table import Table
 
@@ -134,25 +135,49 @@ def validate(
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    verdict = {"valid": "[bold green]VALID[/]", "invalid": "[bold red]INVALID[/]"}.get(
-        summary["state"], summary["state"]
-    )
-    out.print(f"{verdict}  {summary['file']}  (import date {summary['import_date']})")
-    names = ("rows", "live", "archived", "skipped", "errors", "warnings", "certificates", "credits", "badges")
-    counts = Table(*names, header_style="bold")
-    counts.add_row(*(str(summary[name]) for name in names))
-    out.print(counts)
+    verdict = {
+        "valid": "[bold green]VALID[/]", "applied": "[bold green]APPLIED[/]",
+        "invalid": "[bold red]INVALID[/]", "rejected": "[bold red]REJECTED[/]",
+    }.get(summary["state"], summary["state"])
+    out.print(f"{verdict}  {summary['file']}  (import date {summary['import_date']})", highlight=False)
+    counts = Table("rows", "", title="Rows", title_justify="left", show_header=False)
+    for name in ("rows", "live", "archived", "skipped", "errors", "warnings"):
+        counts.add_row(name, str(summary[name]))
+    awards = Table("award", "", title="Awards (live rows)", title_justify="left", show_header=False)
+    for name in ("certificates", "credits", "badges"):
+        awards.add_row(name, str(summary[name]))
+    out.print(Columns([counts, awards]))
     if summary["rule_counts"]:
-        rules_table = Table("rule", "findings", header_style="bold")
+        from schemas.rules import ALL_RULES
+
+        found = Table("rule", "severity", "findings", title="Findings", title_justify="left")
         for rule, n in summary["rule_counts"].items():
-            rules_table.add_row(rule, str(n))
-        out.print(rules_table)
+            found.add_row(rule, ALL_RULES[rule].severity.value, str(n))
+        out.print(found)
+        _print_first_problems(Path(summary["report_dir"]) / "findings.csv")
     if summary["by_year"]:
-        years = Table("year", "completed", "open", header_style="bold")
+        years = Table("year", "completed", "open", title="By year", title_justify="left")
         for year in summary["by_year"]:
             years.add_row(str(year["year"]), str(year["completed"]), str(year["open"]))
         out.print(years)
-    out.print(f"Report: {summary['report_dir']}")
+    out.print(f"Report: {summary['report_dir']}", highlight=False)
+
+
+def _print_first_problems(findings_csv: Path, limit: int = 10) -> None:
+    """The first rejecting findings, so that the admin can start fixing without the CSV."""
+    import polars as pl
+
+    if not findings_csv.exists():
+        return
+    problems = pl.read_csv(findings_csv, infer_schema=False).filter(
+        pl.col("severity").is_in(["fatal", "error"])
+    )
+    if problems.is_empty():
+        return
+    table = Table("row", "column", "rule", "message", title=f"First problems (of {problems.height})", title_justify="left")
+    for problem in problems.head(limit).iter_rows(named=True):
+        table.add_row(problem["row"] or "", problem["column"] or "", problem["rule"], problem["message"])
+    out.print(table)
 
 
 def main() -> None:
