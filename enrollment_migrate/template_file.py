@@ -2,9 +2,10 @@
 
 The fast path is two Polars reads: one of raw lines, to learn where each record starts and how
 many fields it has (Polars itself pads short rows and truncates long ones without saying so), and
-one of the values. Files that Polars refuses (a quote inside an unquoted field, a quote left open)
-are read by the standard library's lenient CSV reader instead, so that the admin still gets one
-finding per broken row rather than an error about the whole file.
+one of the values. Files whose quoting is not RFC 4180 (a quote inside an unquoted field, a quote
+left open), which Polars refuses or reads differently from a spreadsheet, are read by the standard
+library's lenient CSV reader instead, so that the admin still gets one finding per broken row
+rather than an error about the whole file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import csv
 import json
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,9 @@ from schemas.template import COLUMNS, BY_HEADER_KEY, TemplateColumn, header_key
 
 BOM = b"\xef\xbb\xbf"
 _LINE_SEPARATOR_SENTINEL = "\x1f"  # a byte no template value contains: each line is one field
+# A record quoted as RFC 4180 has it: a quote opens a field and closes it, or is doubled inside it.
+_FIELD = r'(?:[^",]*|"(?:[^"]|"")*")'
+_RFC4180_RECORD = rf"^{_FIELD}(?:,{_FIELD})*$"
 
 
 class UnreadableFile(Exception):
@@ -121,6 +127,9 @@ def _record_layout(lines: pl.DataFrame) -> pl.DataFrame:
 
     A line continues the previous record when an odd number of quotes came before it, i.e. a
     quoted field is still open. Commas inside quoted fields are removed before counting.
+    `irregular` marks records whose quotes do not follow RFC 4180 (a quote left open, a quote
+    inside an unquoted field): Polars and a spreadsheet read those differently, and the count
+    above may be wrong for them.
     """
     quotes = pl.col("line").fill_null("").str.count_matches('"', literal=True)
     laid = (
@@ -151,24 +160,21 @@ def _record_layout(lines: pl.DataFrame) -> pl.DataFrame:
         .alias("field_count"),
         pl.col("line").fill_null("").str.count_matches('"', literal=True).alias("quotes"),
     ).collect()
+    layout = layout.with_columns(irregular=pl.lit(False))
     quoted = layout.select(pl.arg_where(pl.col("quotes") > 0)).to_series()
     if quoted.len():
-        # Only lines with quotes need the (slower) regex that drops quoted commas.
-        recount = (
-            single.select(pl.col("line").fill_null(""))
-            .collect()
-            .to_series()
-            .gather(quoted)
-            .str.replace_all('"[^"]*"', "")
-            .str.count_matches(",", literal=True)
-            + 1
+        # Only lines with quotes need the (slower) regexes that drop quoted commas and check
+        # the quoting.
+        quoted_lines = (
+            single.select(pl.col("line").fill_null("")).collect().to_series().gather(quoted)
         )
+        unquoted = quoted_lines.str.replace_all('"[^"]*"', "")
+        recount = unquoted.str.count_matches(",", literal=True) + 1
         layout = layout.with_columns(
-            layout["field_count"].scatter(quoted, recount.cast(pl.Int64))
+            layout["field_count"].scatter(quoted, recount.cast(pl.Int64)),
+            layout["irregular"].scatter(quoted, ~quoted_lines.str.contains(_RFC4180_RECORD)),
         )
-    return layout.select(
-        "record", "blank", "field_count", unterminated=pl.col("quotes") % 2 == 1
-    )
+    return layout.select("record", "blank", "field_count", "irregular")
 
 
 def _not_utf8(path: Path, bom: int) -> TemplateFile:
@@ -178,11 +184,18 @@ def _not_utf8(path: Path, bom: int) -> TemplateFile:
         position = len(data)
     except UnicodeDecodeError as exc:
         position = exc.start
-    prefix = data[bom:position]
-    row = 1
-    if prefix:
-        lines = pl.DataFrame({"line": prefix.decode("utf-8").split("\n")})
-        row = _record_layout(lines).height
+    # The text up to the bad byte, and a stand-in for it: its record is the last one.
+    prefix = data[bom:position].decode("utf-8") + "\ufffd"
+    lines = pl.DataFrame({"line": prefix.split("\n")}).with_columns(
+        pl.col("line").str.strip_suffix("\r")
+    )
+    layout = _record_layout(lines)
+    row = layout.height
+    if layout["irregular"].any():
+        # Broken quoting: count records as the lenient reader reads them (a stray quote is a
+        # character to it, where the layout would take it to open a field).
+        with _csv_field_limit(len(prefix)):
+            row = sum(1 for _ in csv.reader(io.StringIO(prefix, newline="")))
     return TemplateFile(
         path,
         findings_frame(
@@ -201,10 +214,22 @@ def _not_utf8(path: Path, bom: int) -> TemplateFile:
 
 def _parse_header(path: Path, bom: int, records: pl.DataFrame) -> list[str]:
     # The header is small: read it with the standard library, which handles quoting fully.
-    with path.open("r", encoding="utf-8", newline="") as handle:
+    size = path.stat().st_size
+    with path.open("r", encoding="utf-8", newline="") as handle, _csv_field_limit(size):
         if bom:
             handle.read(1)
         return [h.strip() for h in next(csv.reader(handle), [])]
+
+
+@contextmanager
+def _csv_field_limit(size: int) -> Iterator[None]:
+    """The csv module refuses fields over 128 KiB; a field can be as long as the file."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, size + 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _match_headers(headers: list[str]) -> tuple[dict[TemplateColumn, int], pl.DataFrame]:
@@ -255,7 +280,7 @@ def _read_values(
 ) -> pl.DataFrame | None:
     """The template columns' values, one row per record (header included), or None if Polars
     cannot parse the file the way the record layout sees it."""
-    if records["unterminated"].any():
+    if records["irregular"].any():
         return None
     order = sorted(columns.items(), key=lambda item: item[1])
     try:
@@ -281,7 +306,8 @@ def _read_values_leniently(
     """The slow path for files with broken quoting, which the lenient reader takes as a
     spreadsheet would; only such files pay for a Python-level reader."""
     text = path.read_bytes()[bom:].decode("utf-8")
-    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    with _csv_field_limit(len(text)):
+        parsed = list(csv.reader(io.StringIO(text, newline="")))
     counts = [len(fields) for fields in parsed]
     data = {
         column.field: [fields[index] if index < len(fields) else None for fields in parsed]
@@ -293,9 +319,9 @@ def _read_values_leniently(
             "record": range(len(parsed)),
             "blank": [n == 0 for n in counts],
             "field_count": counts,
-            "unterminated": [False] * len(parsed),
+            "irregular": [False] * len(parsed),
         },
-        schema={"record": pl.Int64, "blank": pl.Boolean, "field_count": pl.Int64, "unterminated": pl.Boolean},
+        schema={"record": pl.Int64, "blank": pl.Boolean, "field_count": pl.Int64, "irregular": pl.Boolean},
     )
     return values, records
 
@@ -319,8 +345,9 @@ def _assemble_rows(
 
 def _trimmed(value: pl.Expr) -> pl.Expr:
     """Values are trimmed and blanks become null; most values need no trimming, and skipping
-    them keeps the strings where the reader put them."""
-    padded = value.str.contains(r"^\s|\s$")
+    them keeps the strings where the reader put them. An empty string is blank too: Polars
+    reads a quoted "" as one, and the lenient reader reads every empty field as one."""
+    padded = value.str.contains(r"^\s|\s$|^$")
     stripped = value.str.strip_chars()
     return pl.when(padded).then(pl.when(stripped != "").then(stripped)).otherwise(value)
 

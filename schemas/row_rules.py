@@ -34,7 +34,9 @@ from schemas.template import (
     TemplateColumn,
 )
 
-DATE_SHAPE = r"^\d{1,2}/\d{1,2}/\d{4}$"
+# ASCII digits only: the regex engine's \d also matches other scripts' digits, which no date
+# parser reads (they are a wrong format, not an impossible date).
+DATE_SHAPE = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$"
 DATE_FORMAT = "%d/%m/%Y"
 SCORE_SHAPE = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 EARLIEST_DATE = dt.date(1970, 1, 1)
