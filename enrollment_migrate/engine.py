@@ -291,7 +291,7 @@ def _migrated_rows(
 
 def _recertification_findings(con: duckdb.DuckDBPyConnection, migrated: pl.DataFrame) -> pl.DataFrame:
     found = _query(
-        con, "recertification_repeats", migrated_rows=migrated.select("row", "user_id", "course_id", "status")
+        con, "recertification_repeats", migrated_rows=migrated.select("row", "user_id", "course_id", "status", "store")
     )
     return found.select(
         pl.col("row"),

@@ -25,6 +25,8 @@ from schemas.findings import empty_findings, finding, findings_frame
 from schemas.template import COLUMNS, BY_HEADER_KEY, TemplateColumn, header_key
 
 BOM = b"\xef\xbb\xbf"
+_SNIFF_BYTES = 1 << 16
+_LONGEST_NAME_SHOWN = 100
 _LINE_SEPARATOR_SENTINEL = "\x1f"  # a byte no template value contains: each line is one field
 # A record quoted as RFC 4180 has it: a quote opens a field and closes it, or is doubled inside it.
 _FIELD = r'(?:[^",]*|"(?:[^"]|"")*")'
@@ -54,10 +56,19 @@ def load_template(path: str | Path) -> TemplateFile:
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            head = handle.read(len(BOM))
+            head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
-    bom = len(BOM) if head == BOM else 0
+    bom = len(BOM) if head.startswith(BOM) else 0
+    if b"\x00" in head:
+        # NUL bytes are valid UTF-8, but a text file has none: this is UTF-16 (saved by Excel
+        # as "Unicode text") or not text at all.
+        return TemplateFile(path, findings_frame([finding(
+            rules.NOT_UTF8,
+            "The file is not UTF-8: row 1 already holds NUL bytes, as UTF-16 (\"Unicode text\") or "
+            "binary files do. Save the file as CSV UTF-8.",
+            row=1,
+        )]), None)
 
     try:
         lines = _read_lines(path, bom)
@@ -69,11 +80,12 @@ def load_template(path: str | Path) -> TemplateFile:
     records = _record_layout(lines)
     del lines
     if records.is_empty() or records["blank"][0]:
-        return TemplateFile(
-            path,
-            findings_frame([finding(rules.EMPTY_FILE, "The file has no header row.")]),
-            None,
+        message = (
+            "The file is empty."
+            if records.is_empty() or records["blank"].all()
+            else "The first line is blank: the header row must come first."
         )
+        return TemplateFile(path, findings_frame([finding(rules.EMPTY_FILE, message)]), None)
 
     headers = _parse_header(path, bom, records)
     columns, header_findings = _match_headers(headers)
@@ -221,6 +233,11 @@ def _parse_header(path: Path, bom: int, records: pl.DataFrame) -> list[str]:
         return [h.strip() for h in next(csv.reader(handle), [])]
 
 
+def _shortened(text: str) -> str:
+    """A header can be a whole file's worth of text (an unterminated quote): show its start."""
+    return text if len(text) <= _LONGEST_NAME_SHOWN else text[: _LONGEST_NAME_SHOWN - 1] + "…"
+
+
 @contextmanager
 def _csv_field_limit(size: int) -> Iterator[None]:
     """The csv module refuses fields over 128 KiB; a field can be as long as the file."""
@@ -239,7 +256,7 @@ def _match_headers(headers: list[str]) -> tuple[dict[TemplateColumn, int], pl.Da
     for index, header in enumerate(headers):
         column = BY_HEADER_KEY.get(header_key(header))
         if column is None:
-            name = header or f"(column {index + 1}, no name)"
+            name = _shortened(header) or f"(column {index + 1}, no name)"
             items.append(
                 finding(
                     rules.UNKNOWN_COLUMN,

@@ -840,6 +840,19 @@ def test_no_recertification_finding(validate_rows, rows):
     assert result.counts.live == 2
 
 
+def test_recertification_ignores_archived_completions(validate_rows):
+    """The guide: recertification rules do not apply to archived data."""
+    result = validate_rows(
+        [
+            row("ann@example.com", "Recert", completed="1/6/2019"),
+            row("ann@example.com", "Recert", completed="1/6/2020"),
+            row("ann@example.com", "Recert", completed="1/6/2024"),
+        ]
+    )
+    assert found(result) == []
+    assert (result.counts.live, result.counts.archived) == (1, 2)
+
+
 # --------------------------------------------------------------------------------------------
 # Live or archived (§4)
 

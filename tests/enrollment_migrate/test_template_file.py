@@ -686,3 +686,24 @@ def test_loaded_rows_follow_the_template_rows_contract(tmp_path):
         template = load_template(text_file(tmp_path, lines))
         TemplateRows.validate(template.rows)
         assert template.rows.columns == ["row", *FIELDS, "field_count"]
+
+
+def test_utf16_without_a_bom_is_not_utf8(tmp_path):
+    data = (HEADER + "\r\n" + ANN + "\r\n").encode("utf-16-le")  # no BOM: NUL bytes, no bad byte
+    result = load_template(bytes_file(tmp_path, data))
+    assert_not_utf8_at(result, 1)
+    assert "UTF-16" in result.findings["message"][0]
+
+
+def test_a_blank_first_line_says_the_header_must_come_first(tmp_path):
+    result = load_template(bytes_file(tmp_path, ("\n" + HEADER + "\n" + ANN + "\n").encode()))
+    assert result.findings["rule"].to_list() == ["empty_file"]
+    assert "header row must come first" in result.findings["message"][0]
+
+
+def test_a_huge_unknown_header_is_shown_shortened(tmp_path):
+    data = (HEADER + ',"' + "x" * 5000 + "\n" + ANN + "\n").encode()  # an unterminated quote
+    result = load_template(bytes_file(tmp_path, data))
+    unknown = result.findings.filter(result.findings["rule"] == "unknown_column")
+    assert unknown.height == 1
+    assert len(unknown["column"][0]) <= 100 and unknown["column"][0].endswith("…")
