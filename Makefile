@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/validate_million_rows.py
+	$(BIN)/python bench/validate_million_rows.py
 
 clean:
 	rm -rf $(VENV) .prefect data/warehouse.duckdb* data/reports

@@ -9,7 +9,9 @@ warehouse connection with the rows registered as a relation. Nothing here writes
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import operator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -119,25 +121,29 @@ def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: 
     row_findings = _row_findings(prepared, options.import_date)
     findings = [template.findings, row_findings]
 
-    blocked = pl.concat([template.findings, row_findings]).filter(
-        pl.col("row").is_not_null() & pl.col("severity").is_in(BLOCKING_SEVERITIES)
-    ).select("row").unique()
-    candidates = prepared.join(blocked, on="row", how="anti")
+    blocked = (
+        pl.concat([template.findings.select("row", "severity"), row_findings.select("row", "severity")])
+        .filter(pl.col("row").is_not_null() & pl.col("severity").is_in(BLOCKING_SEVERITIES))
+        .get_column("row")
+        .unique()
+    )
+    # Filters keep file order, which the duplicate rules and the outputs rely on.
+    candidates = prepared.lazy().filter(~_row_among(blocked)).select(CANDIDATE_COLUMNS).collect()
+    del prepared
 
     duplicates = _duplicate_findings(con, candidates)
     findings.append(duplicates)
-    candidates = candidates.join(duplicates.select("row"), on="row", how="anti")
+    dropped = duplicates.get_column("row")
 
     if options.check_existing:
-        existing = _existing_findings(con, candidates, options.skip_existing)
+        existing = _existing_findings(con, candidates.filter(~_row_among(dropped)), options.skip_existing)
         findings.append(existing)
         if options.skip_existing:
-            candidates = candidates.join(existing.select("row"), on="row", how="anti")
+            dropped = pl.concat([dropped, existing.get_column("row")])
 
-    settings = con.sql(
-        "select course_id, certificate, credits, badge from courses"
-    ).pl()
-    migrated = _migrated_rows(candidates, settings, options.import_date)
+    settings = con.sql("select course_id, certificate, credits, badge from courses").pl()
+    migrated = _migrated_rows(candidates.lazy().filter(~_row_among(dropped)), settings, options.import_date)
+    del candidates
     findings.append(_recertification_findings(con, migrated))
     findings.append(_course_findings(con, migrated, options.import_date))
 
@@ -145,10 +151,22 @@ def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: 
         pl.concat(findings, how="vertical"),
         migrated,
         template.record_count,
-        blocked.height,
+        blocked.len(),
         options,
         _by_year(migrated, options.import_date),
     )
+
+
+def _row_among(rows: pl.Series) -> pl.Expr:
+    return pl.col("row").is_in(pl.lit(rows).implode())
+
+
+# What the steps after the per-row rules read of a row.
+CANDIDATE_COLUMNS = [
+    "row", "login_id", "course_name", "created_date", "started_date", "completed_date", "score",
+    "access_expires_date", "status_word", "score_value", "created", "started", "completed",
+    "access_expires", "user_id", "course_id",
+]
 
 
 def prepare_rows(
@@ -156,23 +174,46 @@ def prepare_rows(
 ) -> pl.DataFrame:
     """The loaded rows with their parsed values and portal matches (see schemas.row_rules)."""
     words = {word.lower(): word for word in STATUSES}
+    status = pl.col(STATUS.field)
+    # rechunk: Polars 2.1 can panic on pl.format over a filtered multi-chunk string column.
+    rows = rows.rechunk()
     return (
         rows.lazy()
         .with_columns(
             malformed=pl.col("field_count") != n_headers,
-            status_word=pl.col(STATUS.field).str.to_lowercase().replace_strict(
-                words, default=None, return_dtype=pl.String
-            ),
+            # Most files spell statuses exactly; only the others need lower-casing.
+            status_word=pl.when(status.is_in(STATUSES))
+            .then(status)
+            .otherwise(status.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.String)),
             score_value=parse_score(pl.col("score")),
-            login_key=pl.col(LOGIN_ID.field).str.to_lowercase(),
-            course_key=pl.col(COURSE_NAME.field).str.to_lowercase(),
             **{name: parse_date(pl.col(column.field)) for column, name in PARSED.items()},
+            **_looked_up(rows[LOGIN_ID.field], users, "login_key", ("user_id", "user_matches")),
+            **_looked_up(
+                rows[COURSE_NAME.field], courses, "course_key", ("course_id", "course_matches", "course_published")
+            ),
         )
-        .join(users.lazy(), on="login_key", how="left")
-        .join(courses.lazy(), on="course_key", how="left")
-        .drop("login_key", "course_key")
         .collect()
     )
+
+
+def _looked_up(
+    values: pl.Series, table: pl.DataFrame, key: str, columns: tuple[str, ...]
+) -> dict[str, pl.Expr]:
+    """The portal's answer for each value, matched lower-cased against `key`.
+
+    A file names each learner and course many times: lower-casing and matching the distinct
+    values, then mapping every row to its value's match, keeps the work to one hash per row
+    and leaves the rows where they are (a join would copy them all).
+    """
+    distinct = (
+        values.unique(maintain_order=False).drop_nulls().to_frame("value")
+        .with_columns(pl.col("value").str.to_lowercase().alias(key))
+        .join(table, on=key, how="left")
+    )
+    position = pl.col(values.name).replace_strict(
+        distinct["value"], pl.int_range(distinct.height, dtype=pl.UInt32, eager=True), default=None
+    )
+    return {column: pl.lit(distinct[column]).gather(position) for column in columns}
 
 
 def _row_findings(prepared: pl.DataFrame, import_date: dt.date) -> pl.DataFrame:
@@ -192,12 +233,32 @@ def _row_findings(prepared: pl.DataFrame, import_date: dt.date) -> pl.DataFrame:
 
 
 def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> pl.DataFrame:
-    relation = candidates.select(
+    """duplicate_row and duplicate_open_enrollment, as sql/duplicate_rows.sql defines them.
+
+    The SQL only sees the rows that can be duplicates: those whose eight values hash like
+    another row's, and open rows sharing a user and course with another open row. Every row of
+    a duplicate group is among them, so the SQL's answer is the same as over the whole file.
+    """
+    # Rows with the same Login ID and Course Name (case-folded) have the same user and course,
+    # so hashing the ids instead of the names only ever adds suspects, never loses one.
+    hashed = [
+        pl.col(name).hash(seed)
+        for seed, name in enumerate(
+            ("user_id", "course_id", "created_date", "started_date", "completed_date", "score",
+             "access_expires_date", "status_word")
+        )
+    ]
+    eight_values = functools.reduce(operator.xor, hashed)
+    open_row = pl.col("status_word").is_in(OPEN_STATUSES)
+    same_open_enrollment = hashed[0] ^ hashed[1]
+    suspects = candidates.lazy().filter(
+        eight_values.is_duplicated() | (open_row & same_open_enrollment.is_duplicated())
+    ).select(
         "row", "login_id", "course_name", "created_date", "started_date", "completed_date",
         "score", "access_expires_date", "user_id", "course_id", pl.col("status_word").alias("status"),
-    )
-    found = _query(con, "duplicate_rows", candidate_rows=relation)
-    return found.join(candidates.select("row", "login_id", "course_name"), on="row").select(
+    ).collect()
+    found = _query(con, "duplicate_rows", candidate_rows=suspects)
+    return found.sort("row").select(
         pl.col("row"),
         pl.lit(None, pl.String).alias("column"),
         pl.col("rule"),
@@ -213,7 +274,7 @@ def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame
             )
         )
         .alias("message"),
-    ).sort("row")
+    )
 
 
 def _existing_findings(
@@ -242,21 +303,22 @@ def _existing_findings(
 
 
 def _migrated_rows(
-    candidates: pl.DataFrame, settings: pl.DataFrame, import_date: dt.date
+    candidates: pl.LazyFrame, settings: pl.DataFrame, import_date: dt.date
 ) -> pl.DataFrame:
     """Accepted rows as they are stored (RULES.md §3-5): timestamps, store and awards."""
     midnight = dt.datetime.combine(import_date, dt.time())
     cutoff = two_year_cutoff(import_date)
     finished = pl.col("status").is_in(FINISHED_STATUSES)
-    live = pl.col("store") == "live"
-    awarded = live & pl.col("status").is_in(AWARDED_STATUSES)
+    awarded = (pl.col("store") == "live") & pl.col("status").is_in(AWARDED_STATUSES)
 
     def at(column: str, hour: int = 0) -> pl.Expr:
-        return (pl.col(column).cast(pl.Datetime("us")) + pl.duration(hours=hour))
+        return pl.col(column).cast(pl.Datetime("us")) + pl.duration(hours=hour)
+
+    def course_setting(name: str) -> pl.Expr:
+        return pl.col("course_id").replace_strict(settings["course_id"], settings[name], default=None)
 
     return (
-        candidates.lazy()
-        .select(
+        candidates.select(
             "row",
             "login_id",
             "course_name",
@@ -277,14 +339,14 @@ def _migrated_rows(
             .then(pl.lit("archived"))
             .otherwise(pl.lit("live"))
         )
-        .join(settings.lazy(), on="course_id", how="left")
         .with_columns(
-            certificate=pl.when(awarded).then("certificate"),
-            credits=pl.when(awarded & (pl.col("credits") > 0)).then("credits"),
-            badge=pl.when(awarded).then("badge"),
+            certificate=pl.when(awarded).then(course_setting("certificate")),
+            credits=pl.when(awarded).then(course_setting("credits")).pipe(
+                lambda credits: pl.when(credits > 0).then(credits)
+            ),
+            badge=pl.when(awarded).then(course_setting("badge")),
         )
         .select(*MIGRATED_SCHEMA)
-        .sort("row")
         .collect()
     )
 

@@ -27,6 +27,7 @@ from schemas.template import COLUMNS, BY_HEADER_KEY, TemplateColumn, header_key
 BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 1 << 16
 _LONGEST_NAME_SHOWN = 100
+_PADDED_OR_EMPTY = r"^\s|\s$|^$"
 _LINE_SEPARATOR_SENTINEL = "\x1f"  # a byte no template value contains: each line is one field
 # A record quoted as RFC 4180 has it: a quote opens a field and closes it, or is doubled inside it.
 _FIELD = r'(?:[^",]*|"(?:[^"]|"")*")'
@@ -346,8 +347,12 @@ def _read_values_leniently(
 def _assemble_rows(
     values: pl.DataFrame, records: pl.DataFrame, columns: dict[TemplateColumn, int]
 ) -> pl.DataFrame:
+    present = [c.field for c in COLUMNS if c in columns]
+    needs_trim = values.select(pl.col(present).slice(1).str.contains(_PADDED_OR_EMPTY).any()).row(0, named=True)
     trimmed = [
-        _trimmed(pl.col(c.field)).alias(c.field) if c in columns else pl.lit(None, pl.String).alias(c.field)
+        (_trimmed(pl.col(c.field)) if needs_trim[c.field] else pl.col(c.field)).alias(c.field)
+        if c in columns
+        else pl.lit(None, pl.String).alias(c.field)
         for c in COLUMNS
     ]
     body = pl.concat([records.select("blank", "field_count"), values], how="horizontal").slice(1)
@@ -364,7 +369,7 @@ def _trimmed(value: pl.Expr) -> pl.Expr:
     """Values are trimmed and blanks become null; most values need no trimming, and skipping
     them keeps the strings where the reader put them. An empty string is blank too: Polars
     reads a quoted "" as one, and the lenient reader reads every empty field as one."""
-    padded = value.str.contains(r"^\s|\s$|^$")
+    padded = value.str.contains(_PADDED_OR_EMPTY)
     stripped = value.str.strip_chars()
     return pl.when(padded).then(pl.when(stripped != "").then(stripped)).otherwise(value)
 
