@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import functools
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -27,7 +26,6 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-import polars as pl  # noqa: E402
 
 import validate_million_rows as bench  # noqa: E402
 from enrollment_migrate import engine, template_file, warehouse  # noqa: E402

@@ -22,7 +22,7 @@ import polars as pl
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.template_file import TemplateFile
 from schemas import rules
-from schemas.findings import FINDING_SCHEMA, empty_findings, finding, findings_frame, sort_findings
+from schemas.findings import FINDING_SCHEMA, Findings, empty_findings, finding, findings_frame, sort_findings
 from schemas.row_rules import PARSED, parse_date, parse_score, row_checks
 from schemas.rules import BLOCKING_SEVERITIES, Severity
 from schemas.template import (
@@ -33,6 +33,7 @@ from schemas.template import (
     OPEN_STATUSES,
     STATUS,
     STATUSES,
+    TemplateRows,
 )
 
 Store = Literal["live", "archived"]
@@ -117,6 +118,7 @@ def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: 
             "'enrollment-migrate portal load --users FILE --courses FILE'."
         )
 
+    TemplateRows.validate(template.rows)  # the loader's contract with the rules below
     prepared = prepare_rows(template.rows, users, courses, len(template.headers))
     row_findings = _row_findings(prepared, options.import_date)
     findings = [template.findings, row_findings]
@@ -448,7 +450,7 @@ def _result(
     options: Options,
     by_year: list[dict[str, int]] | None = None,
 ) -> CheckResult:
-    findings = sort_findings(findings.cast(FINDING_SCHEMA))
+    findings = Findings.validate(sort_findings(findings.cast(FINDING_SCHEMA)))
     severity = findings["severity"]
     fatal = int((severity == Severity.FATAL).sum())
     errors = int((severity == Severity.ERROR).sum())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandera.polars as pa
-import polars as pl
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ AWARDED_STATUSES = (COMPLETED_STATUS, PASSED)
 class TemplateRows(pa.DataFrameModel):
     """A template file as loaded: one record per row, values trimmed, blanks as null."""
 
-    row: int = pa.Field(ge=2, unique=True)
+    row: int = pa.Field(ge=2)
     login_id: str = pa.Field(nullable=True)
     course_name: str = pa.Field(nullable=True)
     created_date: str = pa.Field(nullable=True)

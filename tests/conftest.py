@@ -79,14 +79,34 @@ def row(login: str = "ann@example.com", course: str = "Privacy", status: str = "
     return values
 
 
-@pytest.fixture
-def portal_db(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A warehouse holding the fixture portal (users and courses above, no enrollments)."""
-    (tmp_path / "users.csv").write_text(PORTAL_USERS, encoding="utf-8")
-    (tmp_path / "courses.csv").write_text(PORTAL_COURSES, encoding="utf-8")
-    with warehouse.connect(tmp_path / "warehouse.duckdb") as con:
-        portal.load_portal(con, users=tmp_path / "users.csv", courses=tmp_path / "courses.csv")
+@pytest.fixture(scope="module")
+def shared_portal(tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The fixture portal (users and courses above), loaded once per test module."""
+    folder = tmp_path_factory.mktemp("portal")
+    (folder / "users.csv").write_text(PORTAL_USERS, encoding="utf-8")
+    (folder / "courses.csv").write_text(PORTAL_COURSES, encoding="utf-8")
+    with warehouse.connect(folder / "warehouse.duckdb") as con:
+        portal.load_portal(con, users=folder / "users.csv", courses=folder / "courses.csv")
         yield con
+
+
+# Tables a test may write to; emptied after each test so that tests stay independent.
+_WRITTEN_TABLES = (
+    "enrollments", "archived_enrollments", "certificates", "credits", "badges",
+    "migration_runs", "migration_findings",
+)
+
+
+@pytest.fixture
+def portal_db(shared_portal: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The fixture portal with no enrollments; what the test adds is removed after it."""
+    yield shared_portal
+    shared_portal.execute("; ".join(f"delete from {table}" for table in _WRITTEN_TABLES))
+
+
+def check_rows(con, path: Path, rows, headers=None, import_date=IMPORT_DATE, **options) -> CheckResult:
+    write_template(path, rows, headers)
+    return check_file(load_template(path), con, Options(import_date, **options))
 
 
 @pytest.fixture
@@ -94,8 +114,7 @@ def validate_rows(tmp_path: Path, portal_db: duckdb.DuckDBPyConnection):
     """validate_rows(rows, **options) -> CheckResult, against the fixture portal."""
 
     def run(rows, headers=None, import_date=IMPORT_DATE, **options) -> CheckResult:
-        path = write_template(tmp_path / "migration.csv", rows, headers)
-        return check_file(load_template(path), portal_db, Options(import_date, **options))
+        return check_rows(portal_db, tmp_path / "migration.csv", rows, headers, import_date, **options)
 
     return run
 

@@ -12,12 +12,9 @@ import datetime as dt
 
 import pytest
 
-from conftest import (
-    HEADERS, IMPORT_DATE, PORTAL_COURSES, PORTAL_USERS, row, rules_of, write_template,
-)
-from enrollment_migrate import portal, warehouse
-from enrollment_migrate.engine import CheckResult, Options, check_file, two_year_cutoff
-from enrollment_migrate.template_file import load_template
+from conftest import HEADERS, IMPORT_DATE, check_rows, row, rules_of, write_template
+from enrollment_migrate import portal
+from enrollment_migrate.engine import CheckResult, two_year_cutoff
 from schemas import rules
 
 ALL_HEADERS = [*HEADERS, "Enrollment Access Expires Date"]
@@ -91,39 +88,6 @@ def open_row(login="ann@example.com", course="Privacy", status="In Progress", **
     return row(login, course, status, completed=dates.pop("completed", ""), **dates)
 
 
-# --------------------------------------------------------------------------------------------
-# One fixture portal for the whole module (a fresh warehouse per test costs more than the checks):
-# `portal_db` and `validate_rows` override conftest's and empty the enrollment tables after each
-# test, the only tables these tests write to.
-
-
-@pytest.fixture(scope="module")
-def shared_portal(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("portal")
-    (tmp / "users.csv").write_text(PORTAL_USERS, encoding="utf-8")
-    (tmp / "courses.csv").write_text(PORTAL_COURSES, encoding="utf-8")
-    with warehouse.connect(tmp / "warehouse.duckdb") as con:
-        portal.load_portal(con, users=tmp / "users.csv", courses=tmp / "courses.csv")
-        yield con
-
-
-@pytest.fixture
-def portal_db(shared_portal):
-    yield shared_portal
-    shared_portal.execute("delete from enrollments; delete from archived_enrollments")
-
-
-def _check(con, path, rows, headers=None, import_date=IMPORT_DATE, **options) -> CheckResult:
-    write_template(path, rows, headers)
-    return check_file(load_template(path), con, Options(import_date, **options))
-
-
-@pytest.fixture
-def validate_rows(tmp_path, portal_db):
-    def run(rows, headers=None, import_date=IMPORT_DATE, **options) -> CheckResult:
-        return _check(portal_db, tmp_path / "migration.csv", rows, headers, import_date, **options)
-
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +99,7 @@ def batch(shared_portal, tmp_path_factory):
     def get(key, rows, headers=ALL_HEADERS, import_date=IMPORT_DATE) -> CheckResult:
         if key not in cache:
             path = tmp_path_factory.mktemp("batch") / "migration.csv"
-            cache[key] = _check(shared_portal, path, rows, headers, import_date)
+            cache[key] = check_rows(shared_portal, path, rows, headers, import_date)
         return cache[key]
 
     return get
