@@ -499,18 +499,19 @@ def _query(
 def save_result(result: CheckResult, directory: Path) -> None:
     """Keep a check's result on disk so that the next step (another task) can pick it up."""
     directory.mkdir(parents=True, exist_ok=True)
-    result.findings.write_ipc(directory / "findings.arrow")
-    result.migrated.write_ipc(directory / "migrated.arrow")
+    result.findings.write_ipc(directory / "findings.arrow", compression="lz4")
+    result.migrated.write_ipc(directory / "migrated.arrow", compression="lz4")
     meta = {"state": result.state, "counts": asdict(result.counts), "by_year": result.by_year}
     (directory / "result.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def open_saved_result(directory: Path) -> CheckResult:
+def open_saved_result(directory: Path, with_rows: bool = True) -> CheckResult:
+    """The saved result; without its migrated rows when the reader needs only the verdict."""
     meta = json.loads((directory / "result.json").read_text(encoding="utf-8"))
     return CheckResult(
         meta["state"],
         pl.read_ipc(directory / "findings.arrow"),
-        pl.read_ipc(directory / "migrated.arrow"),
+        pl.read_ipc(directory / "migrated.arrow") if with_rows else _empty_migrated(),
         Counts(**meta["counts"]),
         meta["by_year"],
     )

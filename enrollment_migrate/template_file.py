@@ -377,9 +377,9 @@ def _trimmed(value: pl.Expr) -> pl.Expr:
 def save_template(template: TemplateFile, directory: Path) -> None:
     """Keep a loaded file on disk so that the next step (another task) can pick it up."""
     directory.mkdir(parents=True, exist_ok=True)
-    template.findings.write_ipc(directory / "file_findings.arrow")
+    template.findings.write_ipc(directory / "file_findings.arrow", compression="lz4")
     if template.rows is not None:
-        template.rows.write_ipc(directory / "rows.arrow")
+        template.rows.write_ipc(directory / "rows.arrow", compression="lz4")
     meta = {"path": str(template.path), "record_count": template.record_count, "headers": template.headers}
     (directory / "template.json").write_text(json.dumps(meta), encoding="utf-8")
 

@@ -45,7 +45,7 @@ def split(plan: runs.RunPlan, checked: Path) -> dict[str, Path]:
 
 @step(name="report")
 def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None) -> dict[str, object]:
-    result = engine.open_saved_result(checked)
+    result = engine.open_saved_result(checked, with_rows=False)
     state = state or result.state
     sha256 = runs.file_sha256(plan.file)
     summary = runs.summary(plan, sha256, result, state)
