@@ -73,6 +73,13 @@ def _run_flow(flow: Any, **parameters: Any) -> Any:
         raise typer.Exit(EXIT_INVALID) from None
     except (CannotRun, PortalNotLoaded, UnreadableFile) as exc:
         _cannot_run(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the last line a person reads must say what failed
+        err.print(
+            f"[bold red]Cannot run:[/] {type(exc).__name__}: {exc}\n"
+            "This is not a problem in your file; the log above has the details for a bug report.",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
 
 
 @portal_app.command("load")

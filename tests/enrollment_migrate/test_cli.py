@@ -107,3 +107,15 @@ def test_refused_portal_file_exits_1_naming_row_and_column(cli, tmp_path):
     result = cli("portal", "load", "--users", str(users))
     assert result.exit_code == 1
     assert "row 2, column login_enabled" in result.stderr
+
+
+def test_an_unreachable_prefect_server_exits_2_with_a_message(tmp_path):
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # nothing listens on 9
+    done = subprocess.run(
+        [sys.executable, "-m", "enrollment_migrate", "--db", str(tmp_path / "w.duckdb"),
+         "validate", str(SAMPLE / "migration.csv"), "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "Cannot run" in done.stderr and "127.0.0.1:9" in done.stderr
