@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import json
 import operator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -494,6 +494,18 @@ def _query(
     finally:
         for relation_name in relations:
             con.unregister(relation_name)
+
+
+def reject_file(result: CheckResult, file_findings: pl.DataFrame) -> CheckResult:
+    """The result with file-level findings added that reject the file (file_already_migrated)."""
+    severity = file_findings["severity"]
+    counts = replace(
+        result.counts,
+        errors=result.counts.errors + int(severity.is_in(BLOCKING_SEVERITIES).sum()),
+        warnings=result.counts.warnings + int((severity == Severity.WARNING).sum()),
+    )
+    findings = Findings.validate(sort_findings(pl.concat([file_findings, result.findings])))
+    return CheckResult("invalid", findings, result.migrated, counts, result.by_year)
 
 
 def save_result(result: CheckResult, directory: Path) -> None:

@@ -30,6 +30,7 @@ class RunPlan:
     import_date: dt.date
     started_at: dt.datetime
     report_dir: Path
+    sha256: str
     options: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -54,7 +55,8 @@ def plan_run(
     run_id = new_run_id(now)
     recorded = {**options, "user": getpass.getuser(), "host": socket.gethostname()}
     return RunPlan(
-        run_id, command, file, import_date or now.date(), now, reports / run_id, recorded
+        run_id, command, file, import_date or now.date(), now, reports / run_id,
+        file_sha256(file), recorded,
     )
 
 
@@ -66,13 +68,13 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def summary(plan: RunPlan, sha256: str | None, result: CheckResult, state: str) -> dict[str, object]:
+def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]:
     counts = asdict(result.counts)
     return {
         "run_id": plan.run_id,
         "state": state,
         "file": plan.file,
-        "sha256": sha256,
+        "sha256": plan.sha256,
         "import_date": plan.import_date.isoformat(),
         **{key: counts[key] for key in ("rows", "live", "archived", "skipped", "errors", "warnings")},
         **{key: counts[key] for key in ("certificates", "credits", "badges")},
@@ -82,13 +84,16 @@ def summary(plan: RunPlan, sha256: str | None, result: CheckResult, state: str) 
     }
 
 
-def run_record(plan: RunPlan, sha256: str | None, result: CheckResult, state: str) -> RunRecord:
+def run_record(
+    plan: RunPlan, result: CheckResult, state: str, applied_at: dt.datetime | None = None
+) -> RunRecord:
     counts = result.counts
     return RunRecord(
+        applied_at=applied_at,
         run_id=plan.run_id,
         command=plan.command,
         file=plan.file,
-        sha256=sha256,
+        sha256=plan.sha256,
         import_date=plan.import_date,
         state=state,
         started_at=plan.started_at,

@@ -68,15 +68,30 @@ class RunRecord:
     warnings: int = 0
     options: dict[str, object] = field(default_factory=dict)
     report_dir: str | None = None
+    applied_at: dt.datetime | None = None
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, findings: pl.DataFrame) -> None:
     """Write the run and its findings to the run log, both or neither."""
-    params = {**run.__dict__, "options": json.dumps(run.options, sort_keys=True, default=str)}
     with transaction(con):
-        con.execute(sql("insert_migration_run"), params)
-        con.register("run_findings", findings)
-        try:
-            con.execute(sql("insert_migration_findings"), {"run_id": run.run_id})
-        finally:
-            con.unregister("run_findings")
+        insert_run(con, run, findings)
+
+
+def insert_run(con: duckdb.DuckDBPyConnection, run: RunRecord, findings: pl.DataFrame) -> None:
+    """The run and its findings, inside the caller's transaction."""
+    params = {**run.__dict__, "options": json.dumps(run.options, sort_keys=True, default=str)}
+    con.execute(sql("insert_migration_run"), params)
+    with registered(con, run_findings=findings):
+        con.execute(sql("insert_migration_findings"), {"run_id": run.run_id})
+
+
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Frames visible to SQL under the names the SQL files read, for the block's length."""
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)

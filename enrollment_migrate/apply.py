@@ -1,0 +1,146 @@
+"""Applying a checked run to the store, and rolling it back within its 7-day window.
+
+Each is one DuckDB transaction: a crash or a kill at any moment leaves the store as it was.
+The rows a run adds carry its run_id, so that rolling it back removes exactly them; its snapshot
+records what it added and the store's fingerprint before it, so that the undo can be proven.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+
+import duckdb
+import polars as pl
+
+from enrollment_migrate.faults import fault_point
+from enrollment_migrate.sql_files import sql
+from enrollment_migrate.warehouse import RunRecord, insert_run, registered, transaction
+
+ROLLBACK_WINDOW = dt.timedelta(hours=168)
+RUN_ID_SHAPE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
+
+
+@dataclass
+class Added:
+    enrollments: int = 0
+    archived: int = 0
+    certificates: int = 0
+    credits: int = 0
+    badges: int = 0
+
+
+class RollbackRefused(Exception):
+    """rollback_window_expired, already_rolled_back or not_applied; nothing was changed."""
+
+    def __init__(self, run_id: str, reason: str, detail: str):
+        self.run_id, self.reason = run_id, reason
+        super().__init__(detail)
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute(sql("store_fingerprint")).fetchone()[0]
+
+
+def runs_that_applied(con: duckdb.DuckDBPyConnection, sha256: str) -> list[str]:
+    """Applied runs of this file (by content) that have not been rolled back."""
+    return [r[0] for r in con.execute(sql("applied_runs_of_file"), {"sha256": sha256}).fetchall()]
+
+
+def apply_run(
+    con: duckdb.DuckDBPyConnection, run: RunRecord, findings: pl.DataFrame, migrated: pl.DataFrame
+) -> Added:
+    """Record the run as applied and write its rows and awards: all of it, or none."""
+    with transaction(con):
+        before = fingerprint(con)
+        insert_run(con, run, findings)
+        with registered(con, migrated_rows=migrated):
+            con.execute(sql("apply_run"), {"run_id": run.run_id})
+        fault_point("apply")
+        added = additions(con, run.run_id)
+        con.execute(
+            sql("insert_snapshot"),
+            {"run_id": run.run_id, "fingerprint_before": before, "taken_at": run.applied_at, **asdict(added)},
+        )
+    return added
+
+
+def additions(con: duckdb.DuckDBPyConnection, run_id: str) -> Added:
+    row = con.execute(sql("run_additions"), {"run_id": run_id}).fetchone()
+    return Added(*row)
+
+
+@dataclass
+class RolledBack:
+    run_id: str
+    removed: Added
+    # True when no other run was applied after this one and the store's fingerprint is again
+    # the one recorded before it: the undo is then proven exact.
+    fingerprint_restored: bool | None
+
+
+def rollback_run(con: duckdb.DuckDBPyConnection, run_id: str, now: dt.datetime) -> RolledBack:
+    if not RUN_ID_SHAPE.match(run_id):
+        raise RollbackRefused(run_id, "not_applied", f"{run_id!r} is not a run id.")
+    with transaction(con):
+        found = con.execute(
+            "select state, applied_at from migration_runs where run_id = $run_id", {"run_id": run_id}
+        ).fetchone()
+        _refuse_unless_rollbackable(run_id, found, now)
+        removed = additions(con, run_id)
+        con.execute(sql("remove_run"), {"run_id": run_id})
+        fault_point("rollback")
+        con.execute(
+            "update migration_runs set state = 'rolled_back', rolled_back_at = $now where run_id = $run_id",
+            {"run_id": run_id, "now": now},
+        )
+        restored = _fingerprint_restored(con, run_id)
+    return RolledBack(run_id, removed, restored)
+
+
+def _refuse_unless_rollbackable(run_id: str, found: tuple | None, now: dt.datetime) -> None:
+    if found is None:
+        raise RollbackRefused(run_id, "not_applied", f"There is no run {run_id}.")
+    state, applied_at = found
+    if state == "rolled_back":
+        raise RollbackRefused(run_id, "already_rolled_back", f"Run {run_id} was already rolled back.")
+    if state == "expired" or (state == "applied" and now - applied_at > ROLLBACK_WINDOW):
+        raise RollbackRefused(
+            run_id,
+            "rollback_window_expired",
+            f"Run {run_id} was applied at {applied_at:%Y-%m-%d %H:%M} UTC: its 7-day rollback "
+            "window has closed.",
+        )
+    if state != "applied":
+        raise RollbackRefused(run_id, "not_applied", f"Run {run_id} was never applied ({state}).")
+
+
+def _fingerprint_restored(con: duckdb.DuckDBPyConnection, run_id: str) -> bool | None:
+    later = con.execute(
+        "select count(*) from migration_runs where applied_at > (select applied_at from migration_runs "
+        "where run_id = $run_id) and state in ('applied', 'expired')",
+        {"run_id": run_id},
+    ).fetchone()[0]
+    if later:
+        return None  # later runs' rows stay, so the store cannot equal the one before this run
+    before = con.execute(
+        "select fingerprint_before from migration_snapshots where run_id = $run_id", {"run_id": run_id}
+    ).fetchone()
+    return None if before is None else before[0] == fingerprint(con)
+
+
+def expire_runs(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[str]:
+    """Close the rollback window of runs applied more than 7 days ago."""
+    with transaction(con):
+        expired = [r[0] for r in con.execute(sql("expirable_runs"), {"now": now}).fetchall()]
+        if expired:
+            con.execute(
+                "update migration_runs set state = 'expired' where run_id in (select unnest($ids))",
+                {"ids": expired},
+            )
+            con.execute(
+                "update migration_snapshots set expired_at = $now where run_id in (select unnest($ids))",
+                {"ids": expired, "now": now},
+            )
+    return expired

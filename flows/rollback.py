@@ -1,0 +1,39 @@
+"""The `rollback` and `expire` flows: undo an applied run within 7 days; close older windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+
+from prefect import flow
+
+from enrollment_migrate import apply, warehouse
+
+
+def _utc(now: dt.datetime | None) -> dt.datetime:
+    now = now or dt.datetime.now(dt.UTC)
+    return now.astimezone(dt.UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+@flow(name="rollback", flow_run_name="rollback {run_id}", log_prints=False)
+def rollback_flow(run_id: str, now: dt.datetime | None = None, db: str | None = None) -> dict[str, object]:
+    """Remove exactly what the run added; refused (nothing changed) outside its window."""
+    with warehouse.connect(warehouse.db_path(db)) as con:
+        try:
+            done = apply.rollback_run(con, run_id, _utc(now))
+        except apply.RollbackRefused as refused:
+            return {"run_id": run_id, "state": "refused", "reason": refused.reason, "message": str(refused)}
+    return {
+        "run_id": run_id,
+        "state": "rolled_back",
+        "removed": asdict(done.removed),
+        "fingerprint_restored": done.fingerprint_restored,
+    }
+
+
+@flow(name="expire", log_prints=False)
+def expire_flow(now: dt.datetime | None = None, db: str | None = None) -> dict[str, object]:
+    """Expire the snapshots of runs applied more than 7 days ago (deployed daily)."""
+    with warehouse.connect(warehouse.db_path(db)) as con:
+        expired = apply.expire_runs(con, _utc(now))
+    return {"expired": expired}

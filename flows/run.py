@@ -1,0 +1,33 @@
+"""The `run` flow: validate a migration file, then apply it if acceptable, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow
+
+from enrollment_migrate import warehouse
+from flows.tasks import apply_checked, check, load, plan, preflight, report, split
+
+
+@flow(name="migrate", flow_run_name="run {file} @ {import_date}", log_prints=False)
+def run_flow(
+    file: str,
+    import_date: dt.date | None = None,
+    skip_invalid_rows: bool = False,
+    skip_existing: bool = False,
+    allow_reapply: bool = False,
+    db: str | None = None,
+    reports_dir: str | None = None,
+) -> dict[str, object]:
+    """Validate, then apply an acceptable file: every row, award and license use, or none."""
+    db_file = warehouse.db_path(db)
+    preflight(file, db_file)
+    run = plan("run", file, reports_dir, import_date, {
+        "skip_invalid_rows": skip_invalid_rows, "skip_existing": skip_existing,
+        "allow_reapply": allow_reapply,
+    })
+    checked = check(run, load(run), db_file)
+    split(run, checked)
+    state = apply_checked(run, checked, db_file)
+    return report(run, checked, db_file, state)

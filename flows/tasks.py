@@ -1,0 +1,107 @@
+"""The tasks the migration flows are made of: few and meaningful, handing each other paths.
+
+Prefect would hash and pickle DataFrames passed between tasks, so each task writes what it
+produces into the run's work folder and passes the folder on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from enrollment_migrate import apply, engine, reports, runs, warehouse
+from enrollment_migrate.template_file import load_template, open_saved_template, save_template
+from schemas import rules
+from schemas.findings import finding, findings_frame
+
+step = task(cache_policy=NO_CACHE, persist_result=False)
+
+
+@step(name="load")
+def load(plan: runs.RunPlan) -> Path:
+    save_template(load_template(plan.file), plan.work_dir / "loaded")
+    return plan.work_dir / "loaded"
+
+
+@step(name="check")
+def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
+    options = engine.Options(
+        plan.import_date,
+        skip_invalid_rows=bool(plan.options.get("skip_invalid_rows")),
+        skip_existing=bool(plan.options.get("skip_existing")),
+    )
+    with warehouse.connect(db) as con:
+        result = engine.check_file(open_saved_template(loaded), con, options)
+        if plan.command == "run" and not plan.options.get("allow_reapply"):
+            earlier = apply.runs_that_applied(con, plan.sha256)
+            if earlier:
+                result = engine.reject_file(result, findings_frame([finding(
+                    rules.FILE_ALREADY_MIGRATED,
+                    f"This file (same SHA-256) was applied by run {earlier[-1]}, which has not "
+                    "been rolled back; --allow-reapply applies it again.",
+                )]))
+    engine.save_result(result, plan.work_dir / "checked")
+    return plan.work_dir / "checked"
+
+
+@step(name="split")
+def split(plan: runs.RunPlan, checked: Path) -> dict[str, Path]:
+    return reports.write_rows(engine.open_saved_result(checked).migrated, plan.report_dir)
+
+
+@step(name="apply")
+def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
+    """Apply an acceptable run in one transaction, or record its rejection; returns the state."""
+    result = engine.open_saved_result(checked)
+    with warehouse.connect(db) as con:
+        if result.state != "valid":
+            warehouse.record_run(con, runs.run_record(plan, result, "rejected"), result.findings)
+            return "rejected"
+        applied_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        record = runs.run_record(plan, result, "applied", applied_at)
+        apply.apply_run(con, record, result.findings, result.migrated)
+    return "applied"
+
+
+@step(name="report")
+def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None) -> dict[str, object]:
+    """The report folder; and for a validation, which changes nothing else, its run log entry."""
+    result = engine.open_saved_result(checked, with_rows=False)
+    summary = runs.summary(plan, result, state or result.state)
+    reports.write_findings_csv(result.findings, plan.report_dir / "findings.csv")
+    reports.write_summary(summary, plan.report_dir / "summary.json")
+    if state is None:
+        with warehouse.connect(db) as con:
+            warehouse.record_run(con, runs.run_record(plan, result, result.state), result.findings)
+    shutil.rmtree(plan.work_dir, ignore_errors=True)
+    return summary
+
+
+def preflight(file: str, db: Path) -> None:
+    """Refuse, before any task runs, what cannot run at all (exit status 2)."""
+    path = Path(file)
+    if not path.is_file():
+        raise runs.CannotRun(f"{file}: no such file")
+    try:
+        path.open("rb").close()
+    except OSError as exc:
+        raise runs.CannotRun(f"{file}: {exc.strerror}") from exc
+    with warehouse.connect(db) as con:
+        users, courses = con.execute(
+            "select (select count(*) from users), (select count(*) from courses)"
+        ).fetchone()
+    if not users or not courses:
+        raise runs.CannotRun(
+            f"The portal in {db} has no users or no courses: load them first with "
+            "'enrollment-migrate portal load --users FILE --courses FILE'."
+        )
+
+
+def plan(command: str, file: str, reports_dir: str | None, import_date: dt.date | None, options: dict) -> runs.RunPlan:
+    planned = runs.plan_run(command, file, warehouse.reports_path(reports_dir), import_date, options)
+    reports.run_dir(planned.report_dir.parent, planned.run_id)
+    return planned
