@@ -16,7 +16,13 @@ import polars as pl
 
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.sql_files import sql
-from enrollment_migrate.warehouse import RunRecord, insert_run, registered, transaction
+from enrollment_migrate.warehouse import (
+    RunRecord,
+    execute_script,
+    insert_run,
+    registered,
+    transaction,
+)
 
 ROLLBACK_WINDOW = dt.timedelta(hours=168)
 RUN_ID_SHAPE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
@@ -56,7 +62,7 @@ def apply_run(
         before = fingerprint(con)
         insert_run(con, run, findings)
         with registered(con, migrated_rows=migrated):
-            con.execute(sql("apply_run"), {"run_id": run.run_id})
+            execute_script(con, "apply_run", {"run_id": run.run_id})
         fault_point("apply")
         added = additions(con, run.run_id)
         con.execute(
@@ -89,7 +95,7 @@ def rollback_run(con: duckdb.DuckDBPyConnection, run_id: str, now: dt.datetime) 
         ).fetchone()
         _refuse_unless_rollbackable(run_id, found, now)
         removed = additions(con, run_id)
-        con.execute(sql("remove_run"), {"run_id": run_id})
+        execute_script(con, "remove_run", {"run_id": run_id})
         fault_point("rollback")
         con.execute(
             "update migration_runs set state = 'rolled_back', rolled_back_at = $now where run_id = $run_id",

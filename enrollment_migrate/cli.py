@@ -141,6 +141,110 @@ def validate(
     raise typer.Exit(EXIT_OK if summary["state"] in ("valid", "applied") else EXIT_INVALID)
 
 
+@app.command()
+def run(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Migration file (CSV in the template format).")],
+    import_date: Annotated[Optional[str], typer.Option(help="Import date, YYYY-MM-DD [today, UTC].")] = None,
+    skip_invalid_rows: Annotated[bool, typer.Option(help="Drop rows with errors and apply the rest.")] = False,
+    skip_existing: Annotated[bool, typer.Option(help="Skip rows whose enrollment the portal already holds.")] = False,
+    allow_reapply: Annotated[bool, typer.Option(help="Apply a file again although an earlier run applied it.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary only.")] = False,
+) -> None:
+    """Validate, then apply an acceptable file in one transaction (all of it or nothing)."""
+    from flows.run import run_flow
+
+    summary = _run_flow(
+        run_flow,
+        file=str(file),
+        import_date=_import_date(import_date),
+        skip_invalid_rows=skip_invalid_rows,
+        skip_existing=skip_existing,
+        allow_reapply=allow_reapply,
+        db=ctx.obj["db"],
+        reports_dir=ctx.obj["reports"],
+    )
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        _print_summary(summary)
+    raise typer.Exit(EXIT_OK if summary["state"] == "applied" else EXIT_INVALID)
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="The applied run to undo.")],
+    now: Annotated[Optional[str], typer.Option(help="ISO-8601 time standing in for the clock (drills, tests).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Undo an applied run within 7 days of its apply time."""
+    from flows.rollback import rollback_flow
+
+    clock = None
+    if now is not None:
+        try:
+            clock = dt.datetime.fromisoformat(now)
+        except ValueError:
+            _cannot_run(f"--now {now!r} is not an ISO-8601 time.")
+    outcome = _run_flow(rollback_flow, run_id=run_id, now=clock, db=ctx.obj["db"])
+    if as_json:
+        print(json.dumps({k: v for k, v in outcome.items() if k != "message"}))
+    elif outcome["state"] == "refused":
+        err.print(f"[bold yellow]Refused ({outcome['reason']}):[/] {outcome['message']}", highlight=False)
+    else:
+        removed = ", ".join(f"{n} {name}" for name, n in outcome["removed"].items())
+        proof = {True: "the store is again exactly as before the run",
+                 None: "later runs stay in place", False: "the store differs from before the run"}
+        out.print(f"Rolled back {run_id}: removed {removed}; {proof[outcome['fingerprint_restored']]}.",
+                  highlight=False)
+    raise typer.Exit(EXIT_REFUSED if outcome["state"] == "refused" else EXIT_OK)
+
+
+@app.command("runs")
+def list_runs(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+) -> None:
+    """The run log, newest first."""
+    from enrollment_migrate import history, warehouse
+
+    with warehouse.connect(warehouse.db_path(ctx.obj["db"])) as con:
+        log = history.run_log(con)
+    if as_json:
+        print(json.dumps(log, default=str))
+        return
+    table = Table("run", "command", "state", "file", "rows", "live", "archived", "skipped", "errors",
+                  "applied", header_style="bold")
+    for entry in log:
+        table.add_row(entry["run_id"], entry["command"], entry["state"], entry["file"],
+                      *(str(entry[k]) for k in ("rows", "live", "archived", "skipped", "errors")),
+                      str(entry["applied_at"] or ""))
+    out.print(table)
+
+
+@app.command("history")
+def training_history(
+    ctx: typer.Context,
+    login_id: Annotated[str, typer.Argument(help="The learner's email or username.")],
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="CSV file to write [stdout].")] = None,
+) -> None:
+    """One learner's full training history (live and archived), as CSV."""
+    from enrollment_migrate import history, warehouse
+    from enrollment_migrate.reports import neutralise_formulas
+
+    with warehouse.connect(warehouse.db_path(ctx.obj["db"])) as con:
+        rows = history.learner_history(con, login_id)
+    if rows is None:
+        _cannot_run(f"No portal user has the email or username {login_id!r}.")
+    text = neutralise_formulas(rows).write_csv()
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"{rows.height} enrollments written to {out_file}")
+    else:
+        sys.stdout.write(text)
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     verdict = {
         "valid": "[bold green]VALID[/]", "applied": "[bold green]APPLIED[/]",

@@ -94,4 +94,13 @@ def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterat
         yield
     finally:
         for name in frames:
-            con.unregister(name)
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses; it is undone anyway
+                con.unregister(name)
+
+
+def execute_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> None:
+    """Run a SQL file of several statements, each with the parameters it names."""
+    for statement in con.extract_statements(sql(name)):
+        text = statement.query
+        named = {key: value for key, value in (params or {}).items() if f"${key}" in text}
+        con.execute(text, named or None)
