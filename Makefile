@@ -17,10 +17,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The demo gets a warehouse of its own, made afresh each time, so that it can run again.
+DEMO := --db data/demo/warehouse.duckdb --reports data/demo/reports
+
 run: $(STAMP)
-	$(BIN)/enrollment-migrate portal load --users $(SAMPLE)/portal_users.csv \
+	rm -rf data/demo
+	$(BIN)/enrollment-migrate $(DEMO) portal load --users $(SAMPLE)/portal_users.csv \
 		--courses $(SAMPLE)/portal_courses.csv --enrollments $(SAMPLE)/portal_enrollments.csv
-	$(BIN)/enrollment-migrate validate $(SAMPLE)/migration.csv --import-date 2025-01-15
+	$(BIN)/enrollment-migrate $(DEMO) run $(SAMPLE)/migration.csv --import-date 2025-01-15
+	$(BIN)/enrollment-migrate $(DEMO) runs
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -29,4 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate_million_rows.py
 
 clean:
-	rm -rf $(VENV) .prefect data/warehouse.duckdb* data/reports
+	rm -rf $(VENV) .prefect data/warehouse.duckdb* data/reports data/demo

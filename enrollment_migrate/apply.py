@@ -46,7 +46,7 @@ class RollbackRefused(Exception):
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    return con.execute(sql("store_fingerprint")).fetchone()[0]
+    return con.execute(sql("store_fingerprint")).fetchall()[0][0]
 
 
 def runs_that_applied(con: duckdb.DuckDBPyConnection, sha256: str) -> list[str]:
@@ -73,7 +73,7 @@ def apply_run(
 
 
 def additions(con: duckdb.DuckDBPyConnection, run_id: str) -> Added:
-    row = con.execute(sql("run_additions"), {"run_id": run_id}).fetchone()
+    (row,) = con.execute(sql("run_additions"), {"run_id": run_id}).fetchall()
     return Added(*row)
 
 
@@ -92,8 +92,8 @@ def rollback_run(con: duckdb.DuckDBPyConnection, run_id: str, now: dt.datetime) 
     with transaction(con):
         found = con.execute(
             "select state, applied_at from migration_runs where run_id = $run_id", {"run_id": run_id}
-        ).fetchone()
-        _refuse_unless_rollbackable(run_id, found, now)
+        ).fetchall()
+        _refuse_unless_rollbackable(run_id, found[0] if found else None, now)
         removed = additions(con, run_id)
         execute_script(con, "remove_run", {"run_id": run_id})
         fault_point("rollback")
@@ -127,13 +127,13 @@ def _fingerprint_restored(con: duckdb.DuckDBPyConnection, run_id: str) -> bool |
         "select count(*) from migration_runs where applied_at > (select applied_at from migration_runs "
         "where run_id = $run_id) and state in ('applied', 'expired')",
         {"run_id": run_id},
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if later:
         return None  # later runs' rows stay, so the store cannot equal the one before this run
     before = con.execute(
         "select fingerprint_before from migration_snapshots where run_id = $run_id", {"run_id": run_id}
-    ).fetchone()
-    return None if before is None else before[0] == fingerprint(con)
+    ).fetchall()
+    return None if not before else before[0][0] == fingerprint(con)
 
 
 def expire_runs(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[str]:

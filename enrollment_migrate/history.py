@@ -17,7 +17,7 @@ def learner_history(con: duckdb.DuckDBPyConnection, login_id: str) -> pl.DataFra
     known = con.execute(
         "select count(*) from users where lower(email) = lower($login) or lower(username) = lower($login)",
         {"login": login_id.strip()},
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not known:
         return None
     return con.sql(sql("user_training_history"), params={"login_id": login_id.strip()}).pl()

@@ -68,8 +68,16 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]:
+def _reported_counts(result: CheckResult, state: str) -> dict[str, object]:
+    """A rejected run migrated nothing: its live, archived and awards are zero."""
     counts = asdict(result.counts)
+    if state == "rejected":
+        counts.update(live=0, archived=0, certificates=0, credits=0, badges=0)
+    return counts
+
+
+def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]:
+    counts = _reported_counts(result, state)
     return {
         "run_id": plan.run_id,
         "state": state,
@@ -87,7 +95,7 @@ def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]
 def run_record(
     plan: RunPlan, result: CheckResult, state: str, applied_at: dt.datetime | None = None
 ) -> RunRecord:
-    counts = result.counts
+    counts = _reported_counts(result, state)
     return RunRecord(
         applied_at=applied_at,
         run_id=plan.run_id,
@@ -97,12 +105,12 @@ def run_record(
         import_date=plan.import_date,
         state=state,
         started_at=plan.started_at,
-        rows=counts.rows,
-        live=counts.live,
-        archived=counts.archived,
-        skipped=counts.skipped,
-        errors=counts.errors,
-        warnings=counts.warnings,
+        rows=counts["rows"],
+        live=counts["live"],
+        archived=counts["archived"],
+        skipped=counts["skipped"],
+        errors=counts["errors"],
+        warnings=counts["warnings"],
         options=plan.options,
         report_dir=str(plan.report_dir),
     )

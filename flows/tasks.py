@@ -91,9 +91,9 @@ def preflight(file: str, db: Path) -> None:
     except OSError as exc:
         raise runs.CannotRun(f"{file}: {exc.strerror}") from exc
     with warehouse.connect(db) as con:
-        users, courses = con.execute(
+        ((users, courses),) = con.execute(
             "select (select count(*) from users), (select count(*) from courses)"
-        ).fetchone()
+        ).fetchall()
     if not users or not courses:
         raise runs.CannotRun(
             f"The portal in {db} has no users or no courses: load them first with "

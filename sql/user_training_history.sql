@@ -6,6 +6,5 @@ select h.email as "Login ID", h.course_name as "Course Name", h.status as "Enrol
     strftime(h.completed_at, '%d/%m/%Y') as "Enrollment Completed Date",
     h.store as "Store"
 from training_history h
-join users u using (user_id)
-where lower(u.email) = lower($login_id) or lower(u.username) = lower($login_id)
+where lower(h.email) = lower($login_id) or lower(h.username) = lower($login_id)
 order by h.completed_at nulls last, h.created_at, h.course_name
