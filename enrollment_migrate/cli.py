@@ -125,20 +125,10 @@ def validate(
     """Dry run: every finding, the live/archive split and the awards it would make."""
     from flows.validate import validate_flow
 
-    summary = _run_flow(
-        validate_flow,
-        file=str(file),
-        import_date=_import_date(import_date),
-        skip_invalid_rows=skip_invalid_rows,
-        skip_existing=skip_existing,
-        db=ctx.obj["db"],
-        reports_dir=ctx.obj["reports"],
+    _summarise_flow(
+        ctx, validate_flow, as_json, file, import_date,
+        skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing,
     )
-    if as_json:
-        print(json.dumps(summary))
-    else:
-        _print_summary(summary)
-    raise typer.Exit(EXIT_OK if summary["state"] in ("valid", "applied") else EXIT_INVALID)
 
 
 @app.command()
@@ -154,21 +144,29 @@ def run(
     """Validate, then apply an acceptable file in one transaction (all of it or nothing)."""
     from flows.run import run_flow
 
+    _summarise_flow(
+        ctx, run_flow, as_json, file, import_date,
+        skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing, allow_reapply=allow_reapply,
+    )
+
+
+def _summarise_flow(
+    ctx: typer.Context, flow: Any, as_json: bool, file: Path, import_date: Optional[str], **options: bool
+) -> None:
+    """Run validate or run, print its summary, exit 0 when valid or applied and 1 otherwise."""
     summary = _run_flow(
-        run_flow,
+        flow,
         file=str(file),
         import_date=_import_date(import_date),
-        skip_invalid_rows=skip_invalid_rows,
-        skip_existing=skip_existing,
-        allow_reapply=allow_reapply,
         db=ctx.obj["db"],
         reports_dir=ctx.obj["reports"],
+        **options,
     )
     if as_json:
         print(json.dumps(summary))
     else:
         _print_summary(summary)
-    raise typer.Exit(EXIT_OK if summary["state"] == "applied" else EXIT_INVALID)
+    raise typer.Exit(EXIT_OK if summary["state"] in ("valid", "applied") else EXIT_INVALID)
 
 
 @app.command()
