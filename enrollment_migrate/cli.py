@@ -212,12 +212,17 @@ def list_runs(
     if as_json:
         print(json.dumps(log, default=str))
         return
-    table = Table("run", "command", "state", "file", "rows", "live", "archived", "skipped", "errors",
-                  "applied", header_style="bold")
+    table = Table(header_style="bold", box=None, pad_edge=False, collapse_padding=True)
+    table.add_column("run", no_wrap=True)  # the id `rollback` needs: never cut
+    table.add_column("state", no_wrap=True)
+    for name in ("rows", "live", "arch.", "err."):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("applied (UTC)", no_wrap=True)
     for entry in log:
-        table.add_row(entry["run_id"], entry["command"], entry["state"], entry["file"],
-                      *(str(entry[k]) for k in ("rows", "live", "archived", "skipped", "errors")),
-                      str(entry["applied_at"] or ""))
+        applied = entry["applied_at"]
+        table.add_row(entry["run_id"], entry["state"],
+                      *(str(entry[k]) for k in ("rows", "live", "archived", "errors")),
+                      f"{applied:%Y-%m-%d %H:%M}" if applied else "")
     out.print(table)
 
 
