@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import polars as pl
 
+from enrollment_migrate import engine
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import (
@@ -23,6 +24,8 @@ from enrollment_migrate.warehouse import (
     registered,
     transaction,
 )
+from schemas import rules
+from schemas.findings import finding, findings_frame
 
 ROLLBACK_WINDOW = dt.timedelta(hours=168)
 RUN_ID_SHAPE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
@@ -54,11 +57,25 @@ def runs_that_applied(con: duckdb.DuckDBPyConnection, sha256: str) -> list[str]:
     return [r[0] for r in con.execute(sql("applied_runs_of_file"), {"sha256": sha256}).fetchall()]
 
 
+class ChangedSinceCheck(Exception):
+    """The store changed between the check and the apply (another run, a portal load) so that
+    the file is no longer acceptable; `findings` say why. Nothing was written."""
+
+    def __init__(self, findings: pl.DataFrame):
+        self.findings = findings
+        super().__init__("; ".join(findings["message"].to_list()))
+
+
 def apply_run(
-    con: duckdb.DuckDBPyConnection, run: RunRecord, findings: pl.DataFrame, migrated: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    run: RunRecord,
+    findings: pl.DataFrame,
+    migrated: pl.DataFrame,
+    allow_reapply: bool = False,
 ) -> Added:
     """Record the run as applied and write its rows and awards: all of it, or none."""
     with transaction(con):
+        _refuse_if_changed_since_check(con, run, migrated, allow_reapply)
         before = fingerprint(con)
         insert_run(con, run, findings)
         with registered(con, migrated_rows=migrated):
@@ -67,9 +84,29 @@ def apply_run(
         added = additions(con, run.run_id)
         con.execute(
             sql("insert_snapshot"),
-            {"run_id": run.run_id, "fingerprint_before": before, "taken_at": run.applied_at, **asdict(added)},
+            {"run_id": run.run_id, "fingerprint_before": before, "fingerprint_after": fingerprint(con),
+             "taken_at": run.applied_at, **asdict(added)},
         )
     return added
+
+
+def _refuse_if_changed_since_check(
+    con: duckdb.DuckDBPyConnection, run: RunRecord, migrated: pl.DataFrame, allow_reapply: bool
+) -> None:
+    """Inside the apply's transaction, the checks another writer could have made stale."""
+    problems = []
+    if not allow_reapply and run.sha256 and runs_that_applied(con, run.sha256):
+        problems.append(finding(
+            rules.FILE_ALREADY_MIGRATED,
+            f"Run {runs_that_applied(con, run.sha256)[-1]} applied this file while it was being "
+            "checked; --allow-reapply applies it again.",
+        ))
+    capacity = engine.course_findings(con, migrated, run.import_date)
+    shortfalls = capacity.filter(
+        pl.col("rule").is_in([rules.LICENSE_SHORTFALL.code, rules.ILT_CAPACITY_SHORTFALL.code])
+    )
+    if problems or shortfalls.height:
+        raise ChangedSinceCheck(pl.concat([findings_frame(problems), shortfalls]) if problems else shortfalls)
 
 
 def additions(con: duckdb.DuckDBPyConnection, run_id: str) -> Added:
@@ -81,8 +118,10 @@ def additions(con: duckdb.DuckDBPyConnection, run_id: str) -> Added:
 class RolledBack:
     run_id: str
     removed: Added
-    # True when no other run was applied after this one and the store's fingerprint is again
-    # the one recorded before it: the undo is then proven exact.
+    # True when the store had not changed since the run was applied (no later run, no rollback of
+    # an earlier one, no portal reload) and its fingerprint is again the one recorded before the
+    # run: the undo is then proven exact. None when the store had changed, so that no such proof
+    # exists; False when the undo is not exact.
     fingerprint_restored: bool | None
 
 
@@ -95,13 +134,14 @@ def rollback_run(con: duckdb.DuckDBPyConnection, run_id: str, now: dt.datetime) 
         ).fetchall()
         _refuse_unless_rollbackable(run_id, found[0] if found else None, now)
         removed = additions(con, run_id)
+        at_start = fingerprint(con)
         execute_script(con, "remove_run", {"run_id": run_id})
         fault_point("rollback")
         con.execute(
             "update migration_runs set state = 'rolled_back', rolled_back_at = $now where run_id = $run_id",
             {"run_id": run_id, "now": now},
         )
-        restored = _fingerprint_restored(con, run_id)
+        restored = _fingerprint_restored(con, run_id, at_start)
     return RolledBack(run_id, removed, restored)
 
 
@@ -122,18 +162,17 @@ def _refuse_unless_rollbackable(run_id: str, found: tuple | None, now: dt.dateti
         raise RollbackRefused(run_id, "not_applied", f"Run {run_id} was never applied ({state}).")
 
 
-def _fingerprint_restored(con: duckdb.DuckDBPyConnection, run_id: str) -> bool | None:
-    later = con.execute(
-        "select count(*) from migration_runs where applied_at > (select applied_at from migration_runs "
-        "where run_id = $run_id) and state in ('applied', 'expired')",
+def _fingerprint_restored(con: duckdb.DuckDBPyConnection, run_id: str, at_start: str) -> bool | None:
+    """Compare with the store before the run, if the store was as the run left it (at_start)."""
+    found = con.execute(
+        "select fingerprint_before, fingerprint_after from migration_snapshots where run_id = $run_id",
         {"run_id": run_id},
-    ).fetchall()[0][0]
-    if later:
-        return None  # later runs' rows stay, so the store cannot equal the one before this run
-    before = con.execute(
-        "select fingerprint_before from migration_snapshots where run_id = $run_id", {"run_id": run_id}
     ).fetchall()
-    return None if not before else before[0][0] == fingerprint(con)
+    if not found or found[0][1] != at_start:
+        # Later runs, the rollback of an earlier run or a portal reload changed the store since
+        # this run: it cannot equal the store before this run, and no proof by fingerprint exists.
+        return None
+    return found[0][0] == fingerprint(con)
 
 
 def expire_runs(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[str]:

@@ -193,7 +193,9 @@ def rollback(
     else:
         removed = ", ".join(f"{n} {name}" for name, n in outcome["removed"].items())
         proof = {True: "the store is again exactly as before the run",
-                 None: "later runs stay in place", False: "the store differs from before the run"}
+                 None: "the store had changed since the run (later runs, rollbacks or portal loads), "
+                       "so it was not compared with the store before it",
+                 False: "the store differs from before the run"}
         out.print(f"Rolled back {run_id}: removed {removed}; {proof[outcome['fingerprint_restored']]}.",
                   highlight=False)
     raise typer.Exit(EXIT_REFUSED if outcome["state"] == "refused" else EXIT_OK)
@@ -210,7 +212,7 @@ def list_runs(
     with warehouse.connect(warehouse.db_path(ctx.obj["db"])) as con:
         log = history.run_log(con)
     if as_json:
-        print(json.dumps(log, default=str))
+        print(json.dumps(log, default=lambda value: value.isoformat()))
         return
     table = Table(header_style="bold", box=None, pad_edge=False, collapse_padding=True)
     table.add_column("run", no_wrap=True)  # the id `rollback` needs: never cut
@@ -239,7 +241,7 @@ def training_history(
     with warehouse.connect(warehouse.db_path(ctx.obj["db"])) as con:
         rows = history.learner_history(con, login_id)
     if rows is None:
-        _cannot_run(f"No portal user has the email or username {login_id!r}.")
+        _cannot_run(f"{login_id!r} is not the email or username of exactly one portal user.")
     text = neutralise_formulas(rows).write_csv()
     if out_file:
         out_file.write_text(text, encoding="utf-8")

@@ -147,7 +147,7 @@ def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: 
     migrated = _migrated_rows(candidates.lazy().filter(~_row_among(dropped)), settings, options.import_date)
     del candidates
     findings.append(_recertification_findings(con, migrated))
-    findings.append(_course_findings(con, migrated, options.import_date))
+    findings.append(course_findings(con, migrated, options.import_date))
 
     return _result(
         pl.concat(findings, how="vertical"),
@@ -371,7 +371,7 @@ def _recertification_findings(con: duckdb.DuckDBPyConnection, migrated: pl.DataF
     ).sort("row")
 
 
-def _course_findings(
+def course_findings(
     con: duckdb.DuckDBPyConnection, migrated: pl.DataFrame, import_date: dt.date
 ) -> pl.DataFrame:
     relation = migrated.select(

@@ -13,11 +13,12 @@ def run_log(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
 
 
 def learner_history(con: duckdb.DuckDBPyConnection, login_id: str) -> pl.DataFrame | None:
-    """The learner's enrollments, live and archived; None when no user answers to login_id."""
-    known = con.execute(
+    """The learner's enrollments, live and archived; None unless exactly one user answers to
+    login_id (one's email can be another's username: their histories are never mixed)."""
+    matching = con.execute(
         "select count(*) from users where lower(email) = lower($login) or lower(username) = lower($login)",
         {"login": login_id.strip()},
     ).fetchall()[0][0]
-    if not known:
+    if matching != 1:
         return None
     return con.sql(sql("user_training_history"), params={"login_id": login_id.strip()}).pl()

@@ -63,7 +63,16 @@ def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
             return "rejected"
         applied_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         record = runs.run_record(plan, result, "applied", applied_at)
-        apply.apply_run(con, record, result.findings, result.migrated)
+        try:
+            apply.apply_run(
+                con, record, result.findings, result.migrated,
+                allow_reapply=bool(plan.options.get("allow_reapply")),
+            )
+        except apply.ChangedSinceCheck as changed:
+            rejected = engine.reject_file(result, changed.findings)
+            engine.save_result(rejected, checked)
+            warehouse.record_run(con, runs.run_record(plan, rejected, "rejected"), rejected.findings)
+            return "rejected"
     return "applied"
 
 

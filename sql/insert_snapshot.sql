@@ -1,5 +1,7 @@
 insert into migration_snapshots (
-    run_id, fingerprint_before, enrollments, archived, certificates, credits, badges, taken_at
+    run_id, fingerprint_before, fingerprint_after, enrollments, archived, certificates, credits,
+    badges, taken_at
 ) values (
-    $run_id, $fingerprint_before, $enrollments, $archived, $certificates, $credits, $badges, $taken_at
+    $run_id, $fingerprint_before, $fingerprint_after, $enrollments, $archived, $certificates,
+    $credits, $badges, $taken_at
 )

@@ -113,11 +113,13 @@ create table if not exists migration_findings (
     message varchar not null
 );
 
--- What each applied run added, and the store's fingerprint before it: enough to undo it exactly
--- and to prove it undone. The rows themselves carry the run's id.
+-- What each applied run added, and the store's fingerprint before it and right after it: enough
+-- to undo it exactly and to prove it undone (when the store has not changed since the run). The
+-- rows themselves carry the run's id.
 create table if not exists migration_snapshots (
     run_id varchar primary key,
     fingerprint_before varchar not null,
+    fingerprint_after varchar,
     enrollments bigint not null,
     archived bigint not null,
     certificates bigint not null,
@@ -126,6 +128,7 @@ create table if not exists migration_snapshots (
     taken_at timestamp not null,
     expired_at timestamp
 );
+alter table migration_snapshots add column if not exists fingerprint_after varchar;
 
 create or replace view training_history as
 select e.enrollment_id, e.user_id, u.email, u.username, e.course_id, c.name as course_name,
