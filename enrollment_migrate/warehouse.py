@@ -1,4 +1,10 @@
-"""The DuckDB warehouse: opening it, and the few writes the validation makes (the run log)."""
+"""The DuckDB warehouse: where its state lives, opening it, and the run log.
+
+Two files serve two kinds of user. The tool's state is a private DuckDB file
+(`<db>.store/state.duckdb`) that only enrollment-migrate opens, one command at a time. Analysts
+open the published catalog at `<db>` (see enrollment_migrate.publish), which the tool never holds
+open: it is rebuilt beside it and swapped in, so that a read-only session never blocks a run.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,17 +35,68 @@ def reports_path(given: str | Path | None = None) -> Path:
     return Path(given or os.environ.get("ENROLLMENT_MIGRATE_REPORTS") or DEFAULT_REPORTS)
 
 
+class WarehouseBusy(Exception):
+    """Another enrollment-migrate command held the warehouse for longer than the wait allows."""
+
+
+def store_dir(db: str | Path) -> Path:
+    """The tool's private folder beside the published catalog."""
+    db = Path(db)
+    return db.with_name(db.name + ".store")
+
+
+def state_path(db: str | Path) -> Path:
+    return store_dir(db) / "state.duckdb"
+
+
+def parts_dir(db: str | Path) -> Path:
+    return store_dir(db) / "parts"
+
+
 @contextlib.contextmanager
-def connect(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse (creating it, owner-only, if new) with its schema in place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    con = duckdb.connect(str(path))
+def connect(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the tool's state for the warehouse `db` (creating it, owner-only, if new)."""
+    state = state_path(db)
+    state.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _adopt_single_file_warehouse(Path(db), state)
+    con = _open_waiting(state)
     try:
         con.execute(sql("warehouse_schema"))
+        con.execute(sql("analyst_views"))
         yield con
     finally:
         con.close()
+
+
+def _open_waiting(state: Path) -> duckdb.DuckDBPyConnection:
+    """DuckDB lets one process write a file: wait for another command to finish with it."""
+    timeout = float(os.environ.get("ENROLLMENT_MIGRATE_LOCK_TIMEOUT", "30"))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return duckdb.connect(str(state))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"Another enrollment-migrate command is using {state.parent} and did not "
+                    f"finish within {timeout:g} s; try again when it has."
+                ) from None
+            time.sleep(0.2)
+
+
+def _adopt_single_file_warehouse(db: Path, state: Path) -> None:
+    """A warehouse made before the state moved beside the catalog was one DuckDB file holding
+    everything: it becomes the state (and `db` a catalog at the next publication)."""
+    if state.exists() or not db.exists():
+        return
+    with duckdb.connect(str(db), read_only=True) as old:
+        kind = old.execute(
+            "select table_type from information_schema.tables where table_name = 'enrollments'"
+        ).fetchall()
+    if kind == [("BASE TABLE",)]:
+        shutil.copy2(db, state)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from pathlib import Path
 from prefect import flow
 
 from enrollment_migrate import portal, warehouse
+from enrollment_migrate.publish import publish
 
 
 @flow(name="portal-load", log_prints=False)
@@ -20,7 +21,8 @@ def portal_load_flow(
     db: str | None = None,
 ) -> dict[str, int]:
     """Load or update the target portal; all the given files, or none if any is refused."""
-    with warehouse.connect(warehouse.db_path(db)) as con:
+    db_file = warehouse.db_path(db)
+    with warehouse.connect(db_file) as con:
         loaded = portal.load_portal(
             con,
             users=Path(users) if users else None,
@@ -28,4 +30,5 @@ def portal_load_flow(
             enrollments=Path(enrollments) if enrollments else None,
             import_date=import_date,
         )
+        publish(con, db_file)
     return asdict(loaded)

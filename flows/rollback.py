@@ -8,6 +8,7 @@ from dataclasses import asdict
 from prefect import flow
 
 from enrollment_migrate import apply, warehouse
+from enrollment_migrate.publish import publish
 
 
 def _utc(now: dt.datetime | None) -> dt.datetime:
@@ -18,11 +19,13 @@ def _utc(now: dt.datetime | None) -> dt.datetime:
 @flow(name="rollback", flow_run_name="rollback {run_id}", log_prints=False)
 def rollback_flow(run_id: str, now: dt.datetime | None = None, db: str | None = None) -> dict[str, object]:
     """Remove exactly what the run added; refused (nothing changed) outside its window."""
-    with warehouse.connect(warehouse.db_path(db)) as con:
+    db_file = warehouse.db_path(db)
+    with warehouse.connect(db_file) as con:
         try:
             done = apply.rollback_run(con, run_id, _utc(now))
         except apply.RollbackRefused as refused:
             return {"run_id": run_id, "state": "refused", "reason": refused.reason, "message": str(refused)}
+        publish(con, db_file)
     return {
         "run_id": run_id,
         "state": "rolled_back",
@@ -34,6 +37,9 @@ def rollback_flow(run_id: str, now: dt.datetime | None = None, db: str | None = 
 @flow(name="expire", log_prints=False)
 def expire_flow(now: dt.datetime | None = None, db: str | None = None) -> dict[str, object]:
     """Expire the snapshots of runs applied more than 7 days ago (deployed daily)."""
-    with warehouse.connect(warehouse.db_path(db)) as con:
+    db_file = warehouse.db_path(db)
+    with warehouse.connect(db_file) as con:
         expired = apply.expire_runs(con, _utc(now))
+        if expired:
+            publish(con, db_file)
     return {"expired": expired}

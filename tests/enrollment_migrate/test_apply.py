@@ -57,24 +57,24 @@ def db(tmp_path: Path) -> Path:
 
 def contents(db: Path, tables: tuple[str, ...] = STORE + LOG) -> dict[str, list[tuple]]:
     """Every row of every table, in a stable order: equality means the tables are identical."""
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(warehouse.state_path(db)), read_only=True) as con:
         return {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
 
 
 def store_fingerprint(db: Path) -> str:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(warehouse.state_path(db)), read_only=True) as con:
         return apply.fingerprint(con)
 
 
 def ids(db: Path) -> tuple[dict[str, int], dict[str, int]]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(warehouse.state_path(db)), read_only=True) as con:
         users = dict(con.execute("select email, user_id from users").fetchall())
         courses = dict(con.execute("select name, course_id from courses").fetchall())
     return users, courses
 
 
 def query(db: Path, text: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(warehouse.state_path(db)), read_only=True) as con:
         return con.execute(text, params or []).fetchall()
 
 
@@ -108,7 +108,7 @@ def refusal(db: Path, run_id: str, now: dt.datetime) -> str:
 
 def run_rows(db: Path, run_id: str) -> dict[str, list[tuple]]:
     """The rows a run added, per table."""
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(warehouse.state_path(db)), read_only=True) as con:
         return {
             t: con.execute(f"select * from {t} where run_id = ? order by all", [run_id]).fetchall()
             for t in ("enrollments", "archived_enrollments", "certificates", "credits", "badges")

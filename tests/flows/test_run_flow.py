@@ -55,12 +55,12 @@ def migrate(db: Path, tmp_path: Path):
 
 
 def contents(db: Path, tables: tuple[str, ...] = STORE) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(warehouse.state_path(db)), read_only=True) as con:
         return {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
 
 
 def query(db: Path, text: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with duckdb.connect(str(warehouse.state_path(db)), read_only=True) as con:
         return con.execute(text, params or []).fetchall()
 
 
@@ -250,7 +250,7 @@ def test_expire_flow_expires_runs_older_than_168_hours(db, tmp_path, migrate):
     old = migrate(write_template(tmp_path / "old.csv", ROWS[:1]))["run_id"]
     young = migrate(write_template(tmp_path / "young.csv", ROWS[1:2]))["run_id"]
     now = dt.datetime(2025, 3, 1, 12, 0)
-    with duckdb.connect(str(db)) as con:  # as if applied 168 h 1 min and 167 h 59 min before `now`
+    with duckdb.connect(str(warehouse.state_path(db))) as con:  # as if applied 168 h 1 min and 167 h 59 min before `now`
         con.execute("update migration_runs set applied_at = ? where run_id = ?", [now - WINDOW - MINUTE, old])
         con.execute("update migration_runs set applied_at = ? where run_id = ?", [now - WINDOW + MINUTE, young])
     before = contents(db)

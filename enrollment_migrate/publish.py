@@ -1,0 +1,108 @@
+"""Publishing the warehouse for analysts: a catalog they can keep open all day.
+
+DuckDB lets a file be opened by one writer or by readers, never both, so analysts never open the
+tool's state. They open `<db>`, a small DuckDB catalog rebuilt after every change:
+
+- the large tables (enrollments, archive, awards, findings) are views over immutable Parquet
+  partitions, one per run (and one for the portal's own enrollments), in `<db>.store/parts/`;
+  the views read the partition folders, so even a session opened before a run sees the run's rows
+  (or no longer sees a rolled-back run's) on its next query;
+- the small tables (users, courses, the run log, snapshots) are copied into the catalog;
+- the catalog is written beside `<db>` and moved over it (`os.replace`, atomic): a session that
+  has the old one open keeps reading it; a reconnect sees the new one.
+
+Publishing follows the state's commit. A crash in between leaves the catalog one step behind,
+and the next publication (after any command that changes the state) catches up: partitions are
+made to match the state, whatever was missed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import duckdb
+
+from enrollment_migrate.sql_files import sql
+from enrollment_migrate.warehouse import parts_dir
+
+# Tables whose rows belong to one run each (run_id null: the portal's own enrollments).
+PARTITIONED = (
+    "enrollments", "archived_enrollments", "certificates", "credits", "badges", "migration_findings",
+)
+COPIED = ("users", "courses", "migration_runs", "migration_snapshots")
+_EMPTY = "_empty"  # a typed, empty partition: a folder glob must always match a file
+
+
+def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
+    """Bring the partitions in line with the state, then swap in a new catalog at `db`."""
+    db = Path(db).resolve()
+    for table in PARTITIONED:
+        _sync_partitions(con, table, parts_dir(db) / table)
+    return _swap_in_catalog(con, db)
+
+
+def _sync_partitions(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not (folder / f"{_EMPTY}.parquet").exists():
+        _write(con.sql(f"select * from {table} limit 0").pl(), folder, _EMPTY)
+    wanted = _partitions_in_state(con, table)
+    present = {p.stem for p in folder.glob("*.parquet")} - {_EMPTY}
+    for name in sorted(set(wanted) - present):
+        run_id = wanted[name]
+        rows = (
+            con.sql(f"select * from {table} where run_id is null").pl()
+            if run_id is None
+            else con.sql(f"select * from {table} where run_id = $run_id", params={"run_id": run_id}).pl()
+        )
+        _write(rows, folder, name)
+    for name in present - set(wanted):
+        (folder / f"{name}.parquet").unlink(missing_ok=True)
+
+
+def _partitions_in_state(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str | None]:
+    """Partition name -> the run it holds (None: the portal's rows, named by their content)."""
+    run_ids = [r[0] for r in con.execute(f"select distinct run_id from {table}").fetchall()]
+    names: dict[str, str | None] = {run_id: run_id for run_id in run_ids if run_id is not None}
+    if None in run_ids:
+        (content,) = con.execute(
+            f"select count(*) || ':' || coalesce(bit_xor(hash(t)), 0) from {table} t where run_id is null"
+        ).fetchall()[0]
+        names[f"portal-{hashlib.sha256(content.encode()).hexdigest()[:16]}"] = None
+    return names
+
+
+def _write(frame, folder: Path, name: str) -> None:
+    """Write under a name the views do not match, then move into place: never a partial file."""
+    temporary = folder / f".{name}.parquet.tmp"
+    frame.write_parquet(temporary)
+    os.replace(temporary, folder / f"{name}.parquet")
+
+
+def _swap_in_catalog(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
+    building = db.with_name(f".{db.name}.{os.getpid()}.publishing")
+    building.unlink(missing_ok=True)
+    state = con.execute("select current_database()").fetchall()[0][0]
+    # DDL takes no parameters: the paths are the tool's own, quoted as SQL literals.
+    con.execute(f"attach {_literal(building)} as published")
+    try:
+        for table in COPIED:
+            con.execute(f"create table published.{table} as select * from {table}")
+        con.execute("use published")
+        for table in PARTITIONED:
+            folder = parts_dir(db) / table
+            con.execute(
+                f"create view {table} as select * from read_parquet({_literal(folder / '*.parquet')})"
+            )
+        con.execute(sql("analyst_views"))
+    finally:
+        con.execute(f"use {state}")
+        con.execute("detach published")
+    os.chmod(building, 0o600)
+    os.replace(building, db)
+    return db
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
