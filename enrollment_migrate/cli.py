@@ -207,10 +207,9 @@ def list_runs(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
 ) -> None:
     """The run log, newest first."""
-    from enrollment_migrate import history, warehouse
+    from flows.history import run_log_flow
 
-    with warehouse.connect(warehouse.db_path(ctx.obj["db"])) as con:
-        log = history.run_log(con)
+    log = _run_flow(run_log_flow, db=ctx.obj["db"])
     if as_json:
         print(json.dumps(log, default=lambda value: value.isoformat()))
         return
@@ -235,17 +234,14 @@ def training_history(
     out_file: Annotated[Optional[Path], typer.Option("--out", help="CSV file to write [stdout].")] = None,
 ) -> None:
     """One learner's full training history (live and archived), as CSV."""
-    from enrollment_migrate import history, warehouse
-    from enrollment_migrate.reports import neutralise_formulas
+    from flows.history import learner_history_flow
 
-    with warehouse.connect(warehouse.db_path(ctx.obj["db"])) as con:
-        rows = history.learner_history(con, login_id)
-    if rows is None:
+    text = _run_flow(learner_history_flow, login_id=login_id, db=ctx.obj["db"])
+    if text is None:
         _cannot_run(f"{login_id!r} is not the email or username of exactly one portal user.")
-    text = neutralise_formulas(rows).write_csv()
     if out_file:
         out_file.write_text(text, encoding="utf-8")
-        err.print(f"{rows.height} enrollments written to {out_file}")
+        err.print(f"{text.count(chr(10)) - 1} enrollments written to {out_file}")
     else:
         sys.stdout.write(text)
 
