@@ -63,15 +63,20 @@ def _run_flow(flow: Any, **parameters: Any) -> Any:
     from enrollment_migrate.runs import CannotRun
     from enrollment_migrate.logs import hide_expected_failures
     from enrollment_migrate.template_file import UnreadableFile
+    from enrollment_migrate.warehouse import WarehouseBusy
 
-    expected = (PortalFileRejected, CannotRun, PortalNotLoaded, UnreadableFile)
+    from prefect import tags
+
+    expected = (PortalFileRejected, CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy)
     hide_expected_failures(*expected)
+    command = {"migrate": "run"}.get(flow.name, flow.name)
     try:
-        return flow(**parameters)
+        with tags("enrollment-migrate", command):  # the UI filters runs by command
+            return flow(**parameters)
     except PortalFileRejected as exc:
         err.print(f"[bold red]Refused:[/] {exc}", highlight=False)
         raise typer.Exit(EXIT_INVALID) from None
-    except (CannotRun, PortalNotLoaded, UnreadableFile) as exc:
+    except (CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy) as exc:
         _cannot_run(str(exc))
     except Exception as exc:  # noqa: BLE001 - the last line a person reads must say what failed
         err.print(

@@ -7,10 +7,20 @@ import datetime as dt
 from prefect import flow
 
 from enrollment_migrate import warehouse
-from flows.tasks import apply_checked, check, load, plan, preflight, report, split
+from flows.tasks import (
+    Progress,
+    apply_checked,
+    check,
+    load,
+    plan,
+    preflight,
+    report,
+    run_name,
+    split,
+)
 
 
-@flow(name="migrate", flow_run_name="run {file} @ {import_date}", log_prints=False)
+@flow(name="migrate", flow_run_name=run_name("run"), log_prints=False)
 def run_flow(
     file: str,
     import_date: dt.date | None = None,
@@ -27,7 +37,15 @@ def run_flow(
         "skip_invalid_rows": skip_invalid_rows, "skip_existing": skip_existing,
         "allow_reapply": allow_reapply,
     })
-    checked = check(run, load(run), db_file)
+    progress = Progress(steps=5)
+    loaded = load(run)
+    progress.step_done()
+    checked = check(run, loaded, db_file)
+    progress.step_done()
     split(run, checked)
+    progress.step_done()
     state = apply_checked(run, checked, db_file)
-    return report(run, checked, db_file, state)
+    progress.step_done()
+    summary = report(run, checked, db_file, state)
+    progress.step_done()
+    return summary

@@ -7,13 +7,21 @@ produces into the run's work folder and passes the folder on.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
 from prefect import task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
-from enrollment_migrate import apply, engine, reports, runs, warehouse
+from enrollment_migrate import apply, artifacts, engine, reports, runs, warehouse
 from enrollment_migrate.publish import publish
 from enrollment_migrate.template_file import load_template, open_saved_template, save_template
 from schemas import rules
@@ -82,17 +90,65 @@ def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
 
 @step(name="report")
 def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None) -> dict[str, object]:
-    """The report folder; and for a validation, which changes nothing else, its run log entry."""
+    """The report folder and the run's artifacts in the Prefect UI; and for a validation, which
+    changes nothing else, its run log entry."""
     result = engine.open_saved_result(checked, with_rows=False)
     summary = runs.summary(plan, result, state or result.state)
     reports.write_findings_csv(result.findings, plan.report_dir / "findings.csv")
     reports.write_summary(summary, plan.report_dir / "summary.json")
+    _create_artifacts(plan, summary, result.findings)
     if state is None:
         with warehouse.connect(db) as con:
             warehouse.record_run(con, runs.run_record(plan, result, result.state), result.findings)
             publish(con, db)
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return summary
+
+
+def _create_artifacts(plan: runs.RunPlan, summary: dict[str, object], findings) -> None:
+    mask = os.environ.get("ENROLLMENT_MIGRATE_SHOW_LOGIN_IDS") != "1"
+    create_markdown_artifact(
+        artifacts.summary_markdown(summary, plan.command), key=artifacts.SUMMARY_KEY,
+        description="Verdict, counts, live/archived split, awards and where the reports are.",
+    )
+    create_table_artifact(
+        artifacts.findings_by_rule(findings) or [{"rule": "(none)", "severity": "", "findings": 0}],
+        key=artifacts.FINDINGS_BY_RULE_KEY, description="Findings counted by rule and severity.",
+    )
+    create_table_artifact(
+        artifacts.findings_sample(findings, mask=mask) or [{"row": None, "rule": "(no findings)"}],
+        key=artifacts.FINDINGS_SAMPLE_KEY,
+        description=f"The first {artifacts.SAMPLE_SIZE} findings"
+        + (" (Login IDs masked)" if mask else "") + "; all of them are in findings.csv.",
+    )
+    create_table_artifact(
+        summary["by_year"] or [{"year": None, "completed": 0, "open": 0}],
+        key=artifacts.BY_YEAR_KEY,
+        description="Completed records by year of completion, open records by year of enrollment.",
+    )
+
+
+class Progress:
+    """A progress artifact the UI shows while the flow's long steps run."""
+
+    def __init__(self, steps: int):
+        self.steps, self.done = steps, 0
+        self.artifact = create_progress_artifact(0.0, key=artifacts.PROGRESS_KEY, description="Steps done")
+
+    def step_done(self) -> None:
+        self.done += 1
+        update_progress_artifact(self.artifact, 100.0 * self.done / self.steps)
+
+
+def run_name(command: str):
+    """Flow runs are named after the file and the import date."""
+
+    def name() -> str:
+        parameters = flow_run.parameters
+        when = parameters.get("import_date") or dt.datetime.now(dt.UTC).date()
+        return f"{command} {Path(parameters['file']).name} @ {when}"
+
+    return name
 
 
 def preflight(file: str, db: Path) -> None:

@@ -7,10 +7,10 @@ import datetime as dt
 from prefect import flow
 
 from enrollment_migrate import warehouse
-from flows.tasks import check, load, plan, preflight, report, split
+from flows.tasks import Progress, check, load, plan, preflight, report, run_name, split
 
 
-@flow(name="validate", flow_run_name="validate {file} @ {import_date}", log_prints=False)
+@flow(name="validate", flow_run_name=run_name("validate"), log_prints=False)
 def validate_flow(
     file: str,
     import_date: dt.date | None = None,
@@ -24,6 +24,13 @@ def validate_flow(
     preflight(file, db_file)
     run = plan("validate", file, reports_dir, import_date,
                {"skip_invalid_rows": skip_invalid_rows, "skip_existing": skip_existing})
-    checked = check(run, load(run), db_file)
+    progress = Progress(steps=4)
+    loaded = load(run)
+    progress.step_done()
+    checked = check(run, loaded, db_file)
+    progress.step_done()
     split(run, checked)
-    return report(run, checked, db_file)
+    progress.step_done()
+    summary = report(run, checked, db_file)
+    progress.step_done()
+    return summary

@@ -1,0 +1,85 @@
+"""What the Prefect UI shows for a run: artifacts under stable keys, so that each key's history
+in the UI is the history of one kind of report across runs.
+
+Learners' Login IDs never reach an artifact as written: they are masked (`an***@example.com`)
+unless the caller asks otherwise, and findings' messages (which quote values) are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import polars as pl
+
+from schemas.rules import ALL_RULES
+from schemas.template import LOGIN_ID
+
+SUMMARY_KEY = "migration-summary"
+FINDINGS_BY_RULE_KEY = "findings-by-rule"
+FINDINGS_SAMPLE_KEY = "findings-sample"
+BY_YEAR_KEY = "completions-by-year"
+PROGRESS_KEY = "migration-progress"
+SAMPLE_SIZE = 50
+
+_VISIBLE = 2
+_MASKED_PART = r"^([^@]{0,2})[^@]*"  # all of the local part but its first two characters
+
+
+def mask_login(login: str | None) -> str | None:
+    """`anna@example.com` -> `an***@example.com`; a username keeps its first two letters."""
+    if login is None:
+        return None
+    local, at, domain = login.partition("@")
+    return f"{local[:_VISIBLE]}***{at}{domain}"
+
+
+_EMAIL = re.compile(r"[^\s'\"@,;]+@[^\s'\",;]+")
+
+
+def mask_emails(text: str) -> str:
+    return _EMAIL.sub(lambda match: mask_login(match.group(0)) or "", text)
+
+
+def summary_markdown(summary: dict[str, Any], command: str) -> str:
+    verdict = {
+        "valid": "✅ **valid**: the file can be applied",
+        "applied": "✅ **applied**",
+        "invalid": "❌ **invalid**: fix the findings and validate again",
+        "rejected": "❌ **rejected**: nothing was applied",
+    }.get(summary["state"], summary["state"])
+    lines = [
+        f"# {command}: {mask_emails(str(summary['file']).rsplit('/', 1)[-1])}",
+        "",
+        f"{verdict} (import date {summary['import_date']}, run `{summary['run_id']}`)",
+        "",
+        "| rows | live | archived | skipped | errors | warnings |",
+        "|---:|---:|---:|---:|---:|---:|",
+        "| {rows} | {live} | {archived} | {skipped} | {errors} | {warnings} |".format(**summary),
+        "",
+        "| certificates | credits | badges |",
+        "|---:|---:|---:|",
+        "| {certificates} | {credits} | {badges} |".format(**summary),
+        "",
+        f"Reports: `{summary['report_dir']}` (summary.json, findings.csv, live.parquet, archived.parquet)",
+    ]
+    return "\n".join(lines)
+
+
+def findings_by_rule(findings: pl.DataFrame) -> list[dict[str, Any]]:
+    counted = findings.group_by("rule", "severity").len("findings").sort("severity", "rule")
+    return [
+        {**item, "meaning": ALL_RULES[item["rule"]].summary} for item in counted.to_dicts()
+    ]
+
+
+def findings_sample(findings: pl.DataFrame, mask: bool = True) -> list[dict[str, Any]]:
+    sample = findings.head(SAMPLE_SIZE).select("row", "column", "rule", "severity", "value")
+    if mask:
+        sample = sample.with_columns(
+            pl.when(pl.col("column") == LOGIN_ID.header)
+            .then(pl.col("value").str.replace(_MASKED_PART, "${1}***"))
+            .otherwise(pl.col("value"))
+            .alias("value")
+        )
+    return sample.to_dicts()

@@ -1,0 +1,67 @@
+"""What the Prefect UI shows for a run, read back through the Prefect API."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from conftest import REPO, write_template
+from enrollment_migrate.artifacts import mask_login
+from flows.portal import portal_load_flow
+from flows.validate import validate_flow
+
+SAMPLE = REPO / "data" / "sample"
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def artifacts_of(run_name_part: str) -> dict[str, object]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter, FlowRunFilterName,
+    )
+
+    with get_client(sync_client=True) as client:
+        (run,) = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=run_name_part))
+        )
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+        )
+    return {"run": run, **{artifact.key: artifact for artifact in found}}
+
+
+def test_a_validation_shows_its_verdict_findings_and_years(tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    portal_load_flow(users=str(SAMPLE / "portal_users.csv"), courses=str(SAMPLE / "portal_courses.csv"), db=db)
+    rows = [
+        {"Login ID": "stranger.person@example.com", "Course Name": "Fire Safety Essentials",
+         "Enrollment Completed Date": "1/6/2024", "Enrollment Status": "Completed"},
+        {"Login ID": "ana.silva@example.com", "Course Name": "Fire Safety Essentials",
+         "Enrollment Completed Date": "2/6/2024", "Enrollment Status": "Completed"},
+    ]
+    path = write_template(tmp_path / "artifacts-check.csv", rows)
+    summary = validate_flow(file=str(path), import_date=dt.date(2025, 1, 15), db=db,
+                            reports_dir=str(tmp_path / "reports"))
+    found = artifacts_of("%artifacts-check.csv%")
+
+    assert found["run"].name == "validate artifacts-check.csv @ 2025-01-15"
+    assert {"migration-summary", "findings-by-rule", "findings-sample", "completions-by-year",
+            "migration-progress"} <= set(found)
+    markdown = found["migration-summary"].data
+    assert "invalid" in markdown and summary["run_id"] in markdown and "| 2 | 1 | 0 | 0 | 1 | 0 |" in markdown
+    by_rule = json.loads(found["findings-by-rule"].data)
+    assert [(r["rule"], r["severity"], r["findings"]) for r in by_rule] == [("unknown_user", "error", 1)]
+    sample = json.loads(found["findings-sample"].data)
+    assert sample == [{"row": 2, "column": "Login ID", "rule": "unknown_user", "severity": "error",
+                       "value": "st***@example.com"}]
+    assert "stranger" not in found["findings-sample"].data + markdown
+    assert json.loads(found["completions-by-year"].data) == [{"year": 2024, "completed": 1, "open": 0}]
+    assert found["migration-progress"].data == 100.0
+
+
+@pytest.mark.parametrize(
+    ("login", "masked"),
+    [("anna@example.com", "an***@example.com"), ("bobby", "bo***"), ("a@x.org", "a***@x.org")],
+)
+def test_login_ids_are_masked(login, masked):
+    assert mask_login(login) == masked
