@@ -65,3 +65,22 @@ def test_a_validation_shows_its_verdict_findings_and_years(tmp_path):
 )
 def test_login_ids_are_masked(login, masked):
     assert mask_login(login) == masked
+
+
+def test_a_run_completes_in_prefect_with_its_applied_summary(tmp_path):
+    from prefect.states import StateType
+
+    from flows.run import run_flow
+
+    db = str(tmp_path / "w.duckdb")
+    portal_load_flow(users=str(SAMPLE / "portal_users.csv"), courses=str(SAMPLE / "portal_courses.csv"), db=db)
+    path = tmp_path / "applied-check.csv"
+    path.write_bytes((SAMPLE / "migration.csv").read_bytes())
+    summary = run_flow(file=str(path), import_date=dt.date(2025, 1, 15), db=db, reports_dir=str(tmp_path / "r"))
+    found = artifacts_of("%applied-check.csv%")
+
+    assert found["run"].state.type == StateType.COMPLETED
+    assert found["run"].name == "run applied-check.csv @ 2025-01-15"
+    assert "applied" in found["migration-summary"].data
+    assert f"| {summary['certificates']} | {summary['credits']} | {summary['badges']} |" in found["migration-summary"].data
+    assert sum(r["findings"] for r in json.loads(found["findings-by-rule"].data)) == sum(summary["rule_counts"].values())
