@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import mmap
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,14 +73,17 @@ def load_template(path: str | Path) -> TemplateFile:
         )]), None)
 
     try:
-        lines = _read_lines(path, bom)
-    except pl.exceptions.ComputeError as exc:
+        if _contains(path, _LINE_SEPARATOR_SENTINEL.encode()):
+            # The line reader would cut lines at this byte: take the lenient reader's records.
+            _, records = _read_values_leniently(path, bom, 0, {})
+            records = records.with_columns(irregular=pl.lit(True))
+        else:
+            records = _record_layout(_read_lines(path, bom))
+    except (pl.exceptions.ComputeError, UnicodeDecodeError) as exc:
         if "utf-8" not in str(exc).lower():
             raise
         return _not_utf8(path, bom)
 
-    records = _record_layout(lines)
-    del lines
     if records.is_empty() or records["blank"][0]:
         message = (
             "The file is empty."
@@ -117,6 +121,14 @@ def load_template(path: str | Path) -> TemplateFile:
         )
     )
     return TemplateFile(path, pl.concat([header_findings, malformed]), rows, rows.height, headers)
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    """Whether the file holds these bytes, without reading it into memory."""
+    if path.stat().st_size == 0:
+        return False
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        return mapped.find(needle) != -1
 
 
 def _read_lines(path: Path, bom: int) -> pl.DataFrame:
