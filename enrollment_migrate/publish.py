@@ -19,11 +19,13 @@ made to match the state, whatever was missed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
 import duckdb
 
+from enrollment_migrate.faults import fault_point
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import parts_dir
 
@@ -41,6 +43,21 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
     for table in PARTITIONED:
         _sync_partitions(con, table, parts_dir(db) / table)
     return _swap_in_catalog(con, db)
+
+
+def publish_or_warn(con: duckdb.DuckDBPyConnection, db: str | Path) -> bool:
+    """Publish after a committed change. The state is the record: if publishing fails (a full
+    disk), the change stands, the analysts' catalog stays one step behind, and the next command
+    that publishes catches up. Returns whether the catalog is current."""
+    try:
+        publish(con, db)
+    except OSError as exc:
+        logging.getLogger(__name__).warning(
+            "The analysts' catalog %s could not be refreshed (%s); the next command refreshes it.",
+            db, exc.strerror or exc,
+        )
+        return False
+    return True
 
 
 def _sync_partitions(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
@@ -76,7 +93,12 @@ def _partitions_in_state(con: duckdb.DuckDBPyConnection, table: str) -> dict[str
 def _write(frame, folder: Path, name: str) -> None:
     """Write under a name the views do not match, then move into place: never a partial file."""
     temporary = folder / f".{name}.parquet.tmp"
-    frame.write_parquet(temporary)
+    try:
+        frame.write_parquet(temporary)
+        fault_point("publish")
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, folder / f"{name}.parquet")
 
 

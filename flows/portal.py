@@ -9,7 +9,7 @@ from pathlib import Path
 from prefect import flow
 
 from enrollment_migrate import portal, warehouse
-from enrollment_migrate.publish import publish
+from enrollment_migrate.publish import publish_or_warn
 
 
 @flow(name="portal-load", log_prints=False)
@@ -30,5 +30,5 @@ def portal_load_flow(
             enrollments=Path(enrollments) if enrollments else None,
             import_date=import_date,
         )
-        publish(con, db_file)
+        publish_or_warn(con, db_file)
     return asdict(loaded)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from prefect import flow
 
 from enrollment_migrate import apply, warehouse
-from enrollment_migrate.publish import publish
+from enrollment_migrate.publish import publish_or_warn
 
 
 def _utc(now: dt.datetime | None) -> dt.datetime:
@@ -25,7 +25,7 @@ def rollback_flow(run_id: str, now: dt.datetime | None = None, db: str | None = 
             done = apply.rollback_run(con, run_id, _utc(now))
         except apply.RollbackRefused as refused:
             return {"run_id": run_id, "state": "refused", "reason": refused.reason, "message": str(refused)}
-        publish(con, db_file)
+        publish_or_warn(con, db_file)
     return {
         "run_id": run_id,
         "state": "rolled_back",
@@ -41,5 +41,5 @@ def expire_flow(now: dt.datetime | None = None, db: str | None = None) -> dict[s
     with warehouse.connect(db_file) as con:
         expired = apply.expire_runs(con, _utc(now))
         if expired:
-            publish(con, db_file)
+            publish_or_warn(con, db_file)
     return {"expired": expired}

@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from enrollment_migrate import apply, artifacts, engine, reports, runs, warehouse
-from enrollment_migrate.publish import publish
+from enrollment_migrate.publish import publish_or_warn
 from enrollment_migrate.template_file import load_template, open_saved_template, save_template
 from schemas import rules
 from schemas.findings import finding, findings_frame
@@ -69,7 +69,7 @@ def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
     with warehouse.connect(db) as con:
         if result.state != "valid":
             warehouse.record_run(con, runs.run_record(plan, result, "rejected"), result.findings)
-            publish(con, db)
+            publish_or_warn(con, db)
             return "rejected"
         applied_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         record = runs.run_record(plan, result, "applied", applied_at)
@@ -82,9 +82,9 @@ def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
             rejected = engine.reject_file(result, changed.findings)
             engine.save_result(rejected, checked)
             warehouse.record_run(con, runs.run_record(plan, rejected, "rejected"), rejected.findings)
-            publish(con, db)
+            publish_or_warn(con, db)
             return "rejected"
-        publish(con, db)
+        publish_or_warn(con, db)
     return "applied"
 
 
@@ -100,7 +100,7 @@ def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None
     if state is None:
         with warehouse.connect(db) as con:
             warehouse.record_run(con, runs.run_record(plan, result, result.state), result.findings)
-            publish(con, db)
+            publish_or_warn(con, db)
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return summary
 
