@@ -16,6 +16,7 @@ import polars as pl
 
 from enrollment_migrate import engine
 from enrollment_migrate.faults import fault_point
+from enrollment_migrate.runs import CannotRun
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import (
     RunRecord,
@@ -66,16 +67,25 @@ class ChangedSinceCheck(Exception):
         super().__init__("; ".join(findings["message"].to_list()))
 
 
+class PortalChanged(CannotRun):
+    """Users or courses changed between the check and the apply: nothing was applied."""
+
+
 def apply_run(
     con: duckdb.DuckDBPyConnection,
     run: RunRecord,
     findings: pl.DataFrame,
     migrated: pl.DataFrame,
     allow_reapply: bool = False,
+    checked_portal: str | None = None,
 ) -> Added:
-    """Record the run as applied and write its rows and awards: all of it, or none."""
+    """Record the run as applied and write its rows and awards: all of it, or none.
+
+    `checked_portal` is the portal fingerprint the rows were checked against: if users or
+    courses changed since, the run is refused (ChangedSinceCheck) rather than applied unchecked.
+    """
     with transaction(con):
-        _refuse_if_changed_since_check(con, run, migrated, allow_reapply)
+        _refuse_if_changed_since_check(con, run, migrated, allow_reapply, checked_portal)
         before = fingerprint(con)
         insert_run(con, run, findings)
         with registered(con, migrated_rows=migrated):
@@ -91,9 +101,18 @@ def apply_run(
 
 
 def _refuse_if_changed_since_check(
-    con: duckdb.DuckDBPyConnection, run: RunRecord, migrated: pl.DataFrame, allow_reapply: bool
+    con: duckdb.DuckDBPyConnection,
+    run: RunRecord,
+    migrated: pl.DataFrame,
+    allow_reapply: bool,
+    checked_portal: str | None,
 ) -> None:
     """Inside the apply's transaction, the checks another writer could have made stale."""
+    if checked_portal is not None and engine.portal_fingerprint(con) != checked_portal:
+        raise PortalChanged(
+            "The portal's users or courses changed while the file was being checked; nothing "
+            "was applied. Run it again to check it against the portal as it is now."
+        )
     problems = []
     if not allow_reapply and run.sha256 and runs_that_applied(con, run.sha256):
         problems.append(finding(

@@ -72,6 +72,7 @@ class CheckResult:
     migrated: pl.DataFrame  # accepted rows, as they would be stored, with their store and awards
     counts: Counts
     by_year: list[dict[str, int]] = field(default_factory=list)
+    portal_fingerprint: str | None = None  # the portal the rows were checked against
 
     @property
     def rule_counts(self) -> dict[str, int]:
@@ -149,7 +150,7 @@ def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: 
     findings.append(_recertification_findings(con, migrated))
     findings.append(course_findings(con, migrated, options.import_date))
 
-    return _result(
+    result = _result(
         pl.concat(findings, how="vertical"),
         migrated,
         template.record_count,
@@ -157,6 +158,12 @@ def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: 
         options,
         _by_year(migrated, options.import_date),
     )
+    result.portal_fingerprint = portal_fingerprint(con)
+    return result
+
+
+def portal_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute(sql("portal_fingerprint")).fetchall()[0][0]
 
 
 def _row_among(rows: pl.Series) -> pl.Expr:
@@ -505,7 +512,7 @@ def reject_file(result: CheckResult, file_findings: pl.DataFrame) -> CheckResult
         warnings=result.counts.warnings + int((severity == Severity.WARNING).sum()),
     )
     findings = Findings.validate(sort_findings(pl.concat([file_findings, result.findings])))
-    return CheckResult("invalid", findings, result.migrated, counts, result.by_year)
+    return CheckResult("invalid", findings, result.migrated, counts, result.by_year, result.portal_fingerprint)
 
 
 def save_result(result: CheckResult, directory: Path) -> None:
@@ -513,7 +520,10 @@ def save_result(result: CheckResult, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     result.findings.write_ipc(directory / "findings.arrow", compression="lz4")
     result.migrated.write_ipc(directory / "migrated.arrow", compression="lz4")
-    meta = {"state": result.state, "counts": asdict(result.counts), "by_year": result.by_year}
+    meta = {
+        "state": result.state, "counts": asdict(result.counts), "by_year": result.by_year,
+        "portal_fingerprint": result.portal_fingerprint,
+    }
     (directory / "result.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
@@ -526,4 +536,5 @@ def open_saved_result(directory: Path, with_rows: bool = True) -> CheckResult:
         pl.read_ipc(directory / "migrated.arrow") if with_rows else _empty_migrated(),
         Counts(**meta["counts"]),
         meta["by_year"],
+        meta.get("portal_fingerprint"),
     )

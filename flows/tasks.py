@@ -77,6 +77,7 @@ def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
             apply.apply_run(
                 con, record, result.findings, result.migrated,
                 allow_reapply=bool(plan.options.get("allow_reapply")),
+                checked_portal=result.portal_fingerprint,
             )
         except apply.ChangedSinceCheck as changed:
             rejected = engine.reject_file(result, changed.findings)

@@ -88,3 +88,22 @@ def test_a_missing_snapshot_does_not_stop_a_rollback(db, tmp_path):
     assert done.fingerprint_restored is None  # no proof without the snapshot
     assert (done.removed.enrollments, done.removed.archived) == (1, 1)
     assert state(db)["enrollments"] == [] and state(db)["archived_enrollments"] == []
+
+
+def test_a_portal_change_between_check_and_apply_applies_nothing(db, tmp_path, monkeypatch):
+    """The course is unpublished after the check: the apply refuses rather than apply unchecked."""
+    from flows import tasks
+
+    checked_then = tasks.check.fn
+
+    def check_then_change_the_portal(plan, loaded, db_path):
+        checked = checked_then(plan, loaded, db_path)
+        with warehouse.connect(db_path) as con:
+            con.execute("update courses set published = false where name = 'Privacy'")
+        return checked
+
+    monkeypatch.setattr(tasks.check, "fn", check_then_change_the_portal)
+    before = state(db)
+    with pytest.raises(apply.PortalChanged, match="changed while the file was being checked"):
+        run_flow(file=str(migration(tmp_path)), import_date=IMPORT, db=str(db), reports_dir=str(tmp_path / "r"))
+    assert state(db) == before
