@@ -1,0 +1,99 @@
+"""The preparation as pure steps over frames: read the source (a file, or an adapter's
+computation), then shape, map, convert and check its rows. The flow adds only the hand-offs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from enrollment_migrate.prepare.adapters import make_adapter
+from enrollment_migrate.prepare.checks import template_warnings
+from enrollment_migrate.prepare.columns import column_sources, shape_columns
+from enrollment_migrate.prepare.dates import convert_date_column
+from enrollment_migrate.prepare.mapping import DATE_HEADERS, DROP, TEMPLATE_HEADERS, Mapping
+from enrollment_migrate.prepare.report import NEEDS_DECISIONS, PREPARED, PreparationReport
+from enrollment_migrate.prepare.sources import (
+    ROW,
+    SourceDescription,
+    SourceTable,
+    SourceUnreadable,
+    read_source,
+    tidy_values,
+)
+from enrollment_migrate.prepare.statuses import BLANK_WORD, map_statuses
+from schemas.template import STATUS
+
+
+@dataclass
+class Prepared:
+    rows: pl.DataFrame  # ROW and the template's headers: dates as pl.Date, statuses mapped
+    report: PreparationReport
+
+    @property
+    def ready(self) -> bool:
+        return self.report.state == PREPARED
+
+
+def read(source: str | Path, mapping: Mapping) -> SourceTable:
+    """The source as a table: the file read as text, or the mapping's adapter's frame."""
+    if mapping.adapter is None:
+        return read_source(source, mapping.source)
+    adapter = make_adapter(mapping.adapter, mapping.adapter_options)
+    if not Path(source).exists():
+        raise SourceUnreadable(f"{source}: no such file or folder")
+    frame = adapter.frames(Path(source))
+    return SourceTable(
+        tidy_values(frame, mapping.source.blank_values),
+        SourceDescription(str(source), "adapter", adapter=mapping.adapter),
+    )
+
+
+def prepare_rows(table: SourceTable, mapping: Mapping) -> Prepared:
+    source = table.frame
+    report = PreparationReport(PREPARED, table.description.as_dict(), mapping.origin, rows_in=source.height)
+    values = [c for c in source.columns if c != ROW]
+    is_blank = pl.all_horizontal(pl.col(c).is_null() for c in values) if values else pl.lit(True)
+    blank_rows = source.filter(is_blank).height
+    if blank_rows:
+        report.rows_dropped.append({"reason": "every value blank", "rows": blank_rows})
+    shaped, _ = shape_columns(source.filter(~is_blank), mapping)
+
+    statuses = map_statuses(shaped, STATUS.header, mapping.statuses)
+    report.statuses = statuses.mapped
+    shaped = shaped.with_columns(statuses.statuses.alias(STATUS.header))
+    report.rows_dropped += [
+        {"reason": f"status {m['from']!r} mapped to {DROP}" if m["from"] != BLANK_WORD
+         else f"blank status mapped to {DROP}", "rows": m["rows"]}
+        for m in statuses.mapped if m["to"] == DROP
+    ]
+    kept = shaped.filter(pl.col(STATUS.header).ne_missing(DROP))
+    decisions = list(statuses.decisions)
+
+    converted = {}
+    for header in DATE_HEADERS:
+        conversion = convert_date_column(kept, header, mapping.dates)
+        if conversion.report.values:
+            report.dates.append(vars(conversion.report))
+        decisions += conversion.decisions
+        if conversion.dates is not None:
+            converted[header] = conversion.dates
+    rows = kept.with_columns(**converted) if not decisions else kept
+
+    sources = column_sources(values, mapping)
+    report.columns = [
+        {"column": header, "from": sources[header].describe(), "values": int(rows[header].is_not_null().sum())}
+        for header in TEMPLATE_HEADERS if header in sources
+    ]
+    report.rows_out = rows.height
+    report.decisions = decisions
+    if decisions:
+        report.state = NEEDS_DECISIONS
+    else:
+        report.warnings = template_warnings(rows)
+    return Prepared(rows, report)
+
+
+def prepare(source: str | Path, mapping: Mapping) -> Prepared:
+    return prepare_rows(read(source, mapping), mapping)
