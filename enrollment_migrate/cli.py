@@ -155,6 +155,30 @@ def run(
     )
 
 
+@app.command()
+def prepare(
+    source: Annotated[Path, typer.Argument(help="Export of another system (CSV or .xlsx), or the folder an adapter reads.")],
+    mapping: Annotated[Path, typer.Option(help="Mapping file (YAML): columns, statuses, dates, or an adapter.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Template file to write (CSV, UTF-8); its report goes beside it.")],
+    portal_out: Annotated[Optional[Path], typer.Option(help="Also write portal_users.csv and portal_courses.csv that the rows fit, into this folder (for a test portal).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the preparation report as one JSON object.")] = False,
+) -> None:
+    """Turn an export from another system into a template file; exit 1 when the mapping or the
+    data leaves something to decide (the report says what), and nothing is written."""
+    from enrollment_migrate.prepare.report import PREPARED, summary_text
+    from flows.prepare import prepare_flow
+
+    report = _run_flow(
+        prepare_flow, source=str(source), mapping=str(mapping), out=str(out_file),
+        portal_out=str(portal_out) if portal_out else None,
+    )
+    if as_json:
+        print(json.dumps(report))
+    else:
+        out.print(summary_text(report), highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(EXIT_OK if report["state"] == PREPARED else EXIT_INVALID)
+
+
 def _summarise_flow(
     ctx: typer.Context, flow: Any, as_json: bool, file: Path, import_date: Optional[str], **options: bool
 ) -> None:

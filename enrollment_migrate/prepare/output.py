@@ -20,10 +20,12 @@ _PLACEHOLDER_EMAIL_DOMAIN = "users.invalid"
 
 
 def template_frame(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """The template's eight columns as text, in order, and how many values were neutralised."""
+    """The template's eight columns as text, in order (blank where `rows` lacks one: the
+    template wants every column), and how many values were neutralised."""
     date_headers = {c.header for c in DATE_COLUMNS}
     text = rows.select(
-        pl.col(c.header).dt.strftime(DAY_MONTH_YEAR) if c.header in date_headers
+        pl.lit(None, pl.String).alias(c.header) if c.header not in rows.columns
+        else pl.col(c.header).dt.strftime(DAY_MONTH_YEAR) if c.header in date_headers
         else pl.col(c.header).cast(pl.String)
         for c in COLUMNS
     )
