@@ -153,10 +153,16 @@ def _already_dates(rows: pl.DataFrame, column: str) -> DateConversion:
 
 
 def _text_parts(rows: pl.DataFrame, column: str) -> pl.DataFrame:
-    """One row per value: the numbers it is written with, its time of day and zone offset."""
-    text = pl.col(column)
-    iso = text.str.extract_groups(ISO_PATTERN)
-    numeric = text.str.extract_groups(NUMERIC_PATTERN)
+    """One row per value: the numbers it is written with, its time of day and zone offset.
+
+    Parsed once per distinct value and joined back: an export repeats the same dates many times,
+    and the regular expressions are the costly part."""
+    text = pl.col("text")
+    distinct = rows.select(text=pl.col(column)).unique().with_columns(
+        iso=text.str.extract_groups(ISO_PATTERN),
+        numeric=text.str.extract_groups(NUMERIC_PATTERN),
+    )
+    iso, numeric = pl.col("iso"), pl.col("numeric")
     is_iso = iso.struct.field("year").is_not_null()
     is_numeric = numeric.struct.field("year").is_not_null()
 
@@ -166,9 +172,8 @@ def _text_parts(rows: pl.DataFrame, column: str) -> pl.DataFrame:
     serial = pl.when(~is_iso & ~is_numeric & text.str.contains(SERIAL_PATTERN)).then(
         text.cast(pl.Float64, strict=False)
     )
-    return rows.select(
-        ROW,
-        pl.col(column).alias("text"),
+    parsed = distinct.select(
+        text,
         is_iso.alias("is_iso"),
         is_numeric.alias("is_numeric"),
         serial.alias("serial"),
@@ -181,6 +186,9 @@ def _text_parts(rows: pl.DataFrame, column: str) -> pl.DataFrame:
         (numeric.struct.field("year").str.len_chars() == 2).fill_null(False).alias("short_year"),
         _seconds_of_day(either("hour"), either("minute"), either("second"), either("meridiem"), serial),
         _offset_minutes(either("zone")).alias("offset_minutes"),
+    )
+    return rows.select(ROW, text=pl.col(column)).join(
+        parsed, on="text", how="left", nulls_equal=True, maintain_order="left"
     )
 
 

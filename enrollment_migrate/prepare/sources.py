@@ -32,6 +32,7 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 )
 _SNIFF_LINES = 50
 _WESTERN_WINDOWS = "cp1252"
+_DETECTION_BYTES = 1 << 19
 
 
 class SourceUnreadable(CannotRun):
@@ -131,9 +132,11 @@ def _read_csv(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceD
     separator = options.separator
     if separator == AUTO:
         separator = detect_separator(text)
+    # Polars reads UTF-8: UTF-8 bytes go as they are (less the mark), others as re-encoded text.
+    utf8 = data.removeprefix(codecs.BOM_UTF8) if codecs.lookup(encoding).name.startswith("utf-8") else None
     try:
         frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(utf8 if utf8 is not None else text.encode("utf-8")),
             separator=separator,
             infer_schema=False,
             raise_if_empty=False,
@@ -160,12 +163,16 @@ def detect_encoding(data: bytes, given: str = AUTO, path: Path | str = "the file
         return given, False, bom is not None
     if bom:
         return bom, True, True
-    try:
-        data.decode("utf-8")
-        return "utf-8", True, False
-    except UnicodeDecodeError:
-        pass
-    matches = charset_normalizer.from_bytes(data)
+    # NUL bytes are valid UTF-8 but no text has them: UTF-16 without a mark, whose ASCII
+    # letters would otherwise pass for UTF-8.
+    first_bad = 0 if b"\x00" in data[:_DETECTION_BYTES] else None
+    if first_bad is None:
+        try:
+            data.decode("utf-8")
+            return "utf-8", True, False
+        except UnicodeDecodeError as invalid:
+            first_bad = invalid.start
+    matches = charset_normalizer.from_bytes(_detection_sample(data, first_bad))
     best = matches.best()
     if best is None:
         raise SourceUnreadable(
@@ -179,6 +186,16 @@ def detect_encoding(data: bytes, given: str = AUTO, path: Path | str = "the file
     if any(_WESTERN_WINDOWS in m.could_be_from_charset for m in tied):
         return _WESTERN_WINDOWS, True, False
     return codecs.lookup(best.encoding).name, True, False
+
+
+def _detection_sample(data: bytes, first_bad: int) -> bytes:
+    """The start of the file and the lines around its first byte that is not UTF-8: what tells
+    the encoding apart, at a fraction of the cost of reading a large file whole."""
+    if len(data) <= 2 * _DETECTION_BYTES or first_bad < _DETECTION_BYTES:
+        return data[: 2 * _DETECTION_BYTES]
+    head = data[: data.rfind(b"\n", 0, _DETECTION_BYTES) + 1]
+    around = data.rfind(b"\n", 0, first_bad - _DETECTION_BYTES // 2) + 1
+    return head + data[around: around + _DETECTION_BYTES]
 
 
 def detect_separator(text: str) -> str:

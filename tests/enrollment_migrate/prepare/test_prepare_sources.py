@@ -48,6 +48,22 @@ def test_each_encoding_is_detected(tmp_path, encoding, reported, bom):
     assert table.description.byte_order_mark is bom
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_mark_is_not_taken_for_utf8(encoding):
+    # Plain ASCII in UTF-16 is valid UTF-8 (with NUL bytes between the letters).
+    assert detect_encoding("Learner,Course\nann@example.com,Safety\n".encode(encoding))[0] == encoding
+
+
+def test_a_late_accent_in_a_large_file_is_still_found(tmp_path):
+    path = tmp_path / "export.csv"
+    text = "Learner,Course\n" + "ann@example.com,Safety\n" * 60_000 + "zoë@example.com,Sécurité crème\n"
+    path.write_bytes(text.encode("cp1252"))
+    assert path.stat().st_size > 1 << 20  # beyond the head that detection reads first
+    table = read_source(path, SourceOptions())
+    assert table.description.encoding == "cp1252"
+    assert table.frame.row(-1) == (60_002, "zoë@example.com", "Sécurité crème")
+
+
 def test_a_given_encoding_is_used_as_given(tmp_path):
     path = tmp_path / "export.csv"
     path.write_bytes("Learner,Course,Status\nx@example.com,Œuvre,Terminé\n".encode("cp1252"))
