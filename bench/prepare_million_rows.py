@@ -21,11 +21,11 @@ from pathlib import Path
 import polars as pl
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))  # run as a script from anywhere: the imports below need the repo
 
-from enrollment_migrate.prepare.mapping import load_mapping, parse_mapping  # noqa: E402
-from enrollment_migrate.prepare.output import write_template_csv  # noqa: E402
-from enrollment_migrate.prepare.pipeline import prepare_rows, read  # noqa: E402
+from enrollment_migrate.prepare.mapping import load_mapping, parse_mapping
+from enrollment_migrate.prepare.output import write_template_csv
+from enrollment_migrate.prepare.pipeline import prepare_rows, read
 
 OULAD = REPO.parent / "shared" / "datasets" / "oulad"
 WORDS = ["complete", "in progress", "not attempted", "passed", "failed"]

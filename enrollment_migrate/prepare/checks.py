@@ -28,11 +28,11 @@ def template_warnings(rows: pl.DataFrame) -> list[dict[str, object]]:
          "rows have no Course Name: validate rejects the whole file"),
         (rules.BLANK_LOGIN_ID, pl.col(LOGIN_ID.header).is_null(), "rows have no Login ID"),
         (rules.SCORE_NOT_ALLOWED, score.is_not_null() & ~scored,
-         "rows carry a score on a status other than Passed or Failed: validate rejects the whole "
-         "file; map those words to Passed or Failed, or leave the score column out"),
+         ("rows carry a score on a status other than Passed or Failed: validate rejects the whole "
+          "file; map those words to Passed or Failed, or leave the score column out")),
         (rules.SCORE_REQUIRED, score.is_null() & scored,
-         "Passed or Failed rows have no score: validate reports each one "
-         "(--skip-invalid-rows leaves them out)"),
+         ("Passed or Failed rows have no score: validate reports each one "
+          "(--skip-invalid-rows leaves them out)")),
         (rules.COMPLETED_DATE_REQUIRED,
          pl.col(COMPLETED.header).is_null() & status.is_in(FINISHED_STATUSES),
          "Completed, Passed or Failed rows have no Enrollment Completed Date"),

@@ -26,9 +26,10 @@ def column_sources(source_columns: list[str], mapping: Mapping) -> dict[str, Col
     return sources
 
 
-def shape_columns(source: pl.DataFrame, mapping: Mapping) -> tuple[pl.DataFrame, list[dict[str, object]]]:
-    """The template's columns in order (plus ROW), and per column where its values came from and
-    how many are not blank. Date columns keep their type for the date step; the others are text."""
+def shape_columns(source: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
+    """The template's columns in order, after ROW. Date columns keep their type for the date
+    step; the others are text. A source column the mapping names and the source lacks is a
+    MappingError naming the key."""
     available = [c for c in source.columns if c != ROW]
     sources = column_sources(available, mapping)
     problems, expressions = [], []
@@ -52,13 +53,7 @@ def shape_columns(source: pl.DataFrame, mapping: Mapping) -> tuple[pl.DataFrame,
             expressions.append((values if header in DATE_HEADERS else values.cast(pl.String)).alias(header))
     if problems:
         raise MappingError(mapping.origin, problems)
-    shaped = source.select(pl.col(ROW), *expressions)
-    used = [
-        {"column": header, "from": sources[header].describe(), "values": int(shaped[header].is_not_null().sum())}
-        for header in TEMPLATE_HEADERS
-        if header in sources
-    ]
-    return shaped, used
+    return source.select(pl.col(ROW), *expressions)
 
 
 def find_column(available: list[str], wanted: str) -> str | None:

@@ -3,7 +3,7 @@ computation), then shape, map, convert and check its rows. The flow adds only th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import polars as pl
@@ -58,7 +58,7 @@ def prepare_rows(table: SourceTable, mapping: Mapping) -> Prepared:
     blank_rows = source.filter(is_blank).height
     if blank_rows:
         report.rows_dropped.append({"reason": "every value blank", "rows": blank_rows})
-    shaped, _ = shape_columns(source.filter(~is_blank), mapping)
+    shaped = shape_columns(source.filter(~is_blank), mapping)
 
     statuses = map_statuses(shaped, STATUS.header, mapping.statuses)
     report.statuses = statuses.mapped
@@ -75,7 +75,7 @@ def prepare_rows(table: SourceTable, mapping: Mapping) -> Prepared:
     for header in DATE_HEADERS:
         conversion = convert_date_column(kept, header, mapping.dates)
         if conversion.report.values:
-            report.dates.append(vars(conversion.report))
+            report.dates.append(asdict(conversion.report))
         decisions += conversion.decisions
         if conversion.dates is not None:
             converted[header] = conversion.dates

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 
@@ -57,7 +58,7 @@ _KEYS = ["code_module", "code_presentation", "id_student"]
 class OuladAdapter:
     login_id: str = "student{id_student}@ou.example.org"
     course_name: str = "{code_module} {code_presentation}"
-    name: str = "oulad"
+    name: ClassVar[str] = "oulad"
 
     def __post_init__(self) -> None:
         for option in ("login_id", "course_name"):

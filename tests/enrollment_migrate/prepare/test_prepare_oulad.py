@@ -77,7 +77,7 @@ def test_prepare_reads_every_registration(three_commands, source):
 
 
 def test_validate_counts_add_up(three_commands, source):
-    prepared, validated, *_ = three_commands
+    _, validated, *_ = three_commands
     findings = pl.read_csv(f"{validated['report_dir']}/findings.csv", infer_schema=False)
     rows_with_errors = findings.filter(pl.col("severity").is_in(["fatal", "error"]))["row"].n_unique()
     unscored_fails = source.filter((pl.col("status") == "Failed") & pl.col("mean_score").is_null()).height
@@ -88,7 +88,7 @@ def test_validate_counts_add_up(three_commands, source):
 
 
 def test_run_applies_the_rest_and_the_counts_add_up(three_commands, source):
-    prepared, validated, applied, db = three_commands
+    _, validated, applied, db = three_commands
     unscored_fails = source.filter((pl.col("status") == "Failed") & pl.col("mean_score").is_null()).height
     assert applied["state"] == "applied"
     assert applied["rows"] == applied["live"] + applied["archived"] + applied["skipped"]
