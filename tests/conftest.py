@@ -20,11 +20,21 @@ os.environ.pop("PREFECT_API_URL", None)
 
 import duckdb  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 from enrollment_migrate import portal, warehouse  # noqa: E402
 from enrollment_migrate.engine import CheckResult, Options, check_file  # noqa: E402
 from enrollment_migrate.template_file import load_template  # noqa: E402
 from schemas.template import COLUMNS  # noqa: E402
+
+# Property tests: a few dozen cases each in `make test`; thousands with HYPOTHESIS_PROFILE=fuzz
+# (`make fuzz`). tmp_path is function-scoped on purpose: every case writes its own file.
+for _name, _examples in (("default", 60), ("fuzz", 3000)):
+    settings.register_profile(
+        _name, max_examples=_examples, deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -81,13 +81,23 @@ def read_source(path: str | Path, options: SourceOptions) -> SourceTable:
 def tidy_values(frame: pl.DataFrame, blank_values: tuple[str, ...] = ()) -> pl.DataFrame:
     """Headers and text values trimmed; blank values, and the source's own words for blank
     (case-insensitive), null; ROW added when missing."""
-    frame = frame.rename({name: name.strip() for name in frame.columns})
+    trimmed = [name.strip() for name in frame.columns]
+    repeated = sorted({name for name in trimmed if trimmed.count(name) > 1})
+    if repeated:
+        # Two columns trimmed to one name: a mapping could not say which one it means.
+        raise SourceUnreadable(
+            "the source has several columns named "
+            + ", ".join(repr(name) if name else "'' (no name)" for name in repeated)
+            + "; give each column its own name"
+        )
+    frame = frame.rename(dict(zip(frame.columns, trimmed, strict=True)))
     blanks = ["", *(b.lower() for b in blank_values)]
+    # By position: a header such as "*" or "^x$" would be a wildcard or a pattern to pl.col.
     frame = frame.with_columns(
-        pl.when(~pl.col(name).str.strip_chars().str.to_lowercase().is_in(blanks))
-        .then(pl.col(name).str.strip_chars())
+        pl.when(~pl.nth(index).str.strip_chars().str.to_lowercase().is_in(blanks))
+        .then(pl.nth(index).str.strip_chars())
         .alias(name)
-        for name, dtype in frame.schema.items()
+        for index, (name, dtype) in enumerate(frame.schema.items())
         if dtype == pl.String and name != ROW
     )
     if ROW not in frame.columns:
