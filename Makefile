@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: run test bench clean
+.PHONY: run test fuzz bench clean server server-stop
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,25 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The property tests of bad input with thousands of generated files each (minutes, not in `make test`).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
+		tests/enrollment_migrate/test_bad_input.py tests/enrollment_migrate/prepare/test_prepare_bad_input.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/validate_million_rows.py
+
+# A local Prefect server (SQLite in $(PREFECT_HOME), 127.0.0.1 only) with the deployments served
+# on this machine; Ctrl-C stops both. The flow runs log at INFO so that the UI shows their logs.
+PREFECT_PORT ?= 4200
+SERVER_LOG_LEVEL ?= INFO
+
+server: $(STAMP)
+	PREFECT_LOGGING_LEVEL=$(SERVER_LOG_LEVEL) $(BIN)/python -m flows.serve --local-server --port $(PREFECT_PORT)
+
+# Only needed if `make server` was killed without its Ctrl-C and left the server running.
+server-stop: $(STAMP)
+	$(BIN)/python -m flows.serve --stop
 
 clean:
 	rm -rf $(VENV) .prefect data/warehouse.duckdb* data/reports data/demo
