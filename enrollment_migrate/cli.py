@@ -66,12 +66,16 @@ def _run_flow(flow: Any, **parameters: Any) -> Any:
     from enrollment_migrate.warehouse import WarehouseBusy
 
     from prefect import tags
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     expected = (PortalFileRejected, CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy)
     hide_expected_failures(*expected)
     command = {"migrate": "run"}.get(flow.name, flow.name)
     try:
-        with tags("enrollment-migrate", command):  # the UI filters runs by command
+        # A command's flow ends with its process: heartbeats would only make each run wait for
+        # the heartbeat thread at the end (0.4-0.5 s, bench/orchestration_cost.py). Served runs
+        # keep them.
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), tags("enrollment-migrate", command):
             return flow(**parameters)
     except PortalFileRejected as exc:
         err.print(f"[bold red]Refused:[/] {exc}", highlight=False)
