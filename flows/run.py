@@ -7,17 +7,7 @@ import datetime as dt
 from prefect import flow
 
 from enrollment_migrate import warehouse
-from flows.tasks import (
-    Progress,
-    apply_checked,
-    check,
-    load,
-    plan,
-    preflight,
-    report,
-    run_name,
-    split,
-)
+from flows.tasks import Progress, apply_checked, load_check_split, plan, preflight, report, run_name
 
 
 @flow(name="migrate", flow_run_name=run_name("run"), log_prints=False)
@@ -38,12 +28,7 @@ def run_flow(
         "allow_reapply": allow_reapply,
     })
     progress = Progress(steps=5)
-    loaded = load(run)
-    progress.step_done()
-    checked = check(run, loaded, db_file)
-    progress.step_done()
-    split(run, checked)
-    progress.step_done()
+    checked = load_check_split(run, db_file, progress)
     state = apply_checked(run, checked, db_file)
     progress.step_done()
     summary = report(run, checked, db_file, state)

@@ -141,6 +141,17 @@ class Progress:
         update_progress_artifact(self.artifact, 100.0 * self.done / self.steps)
 
 
+def load_check_split(run: runs.RunPlan, db: Path, progress: Progress) -> Path:
+    """The steps validate and run share; returns the checked result's folder."""
+    loaded = load(run)
+    progress.step_done()
+    checked = check(run, loaded, db)
+    progress.step_done()
+    split(run, checked)
+    progress.step_done()
+    return checked
+
+
 def run_name(command: str):
     """Flow runs are named after the file and the import date."""
 

@@ -7,7 +7,7 @@ import datetime as dt
 from prefect import flow
 
 from enrollment_migrate import warehouse
-from flows.tasks import Progress, check, load, plan, preflight, report, run_name, split
+from flows.tasks import Progress, load_check_split, plan, preflight, report, run_name
 
 
 @flow(name="validate", flow_run_name=run_name("validate"), log_prints=False)
@@ -25,12 +25,7 @@ def validate_flow(
     run = plan("validate", file, reports_dir, import_date,
                {"skip_invalid_rows": skip_invalid_rows, "skip_existing": skip_existing})
     progress = Progress(steps=4)
-    loaded = load(run)
-    progress.step_done()
-    checked = check(run, loaded, db_file)
-    progress.step_done()
-    split(run, checked)
-    progress.step_done()
+    checked = load_check_split(run, db_file, progress)
     summary = report(run, checked, db_file)
     progress.step_done()
     return summary
