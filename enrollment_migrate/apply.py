@@ -114,11 +114,12 @@ def _refuse_if_changed_since_check(
             "was applied. Run it again to check it against the portal as it is now."
         )
     problems = []
-    if not allow_reapply and run.sha256 and runs_that_applied(con, run.sha256):
+    earlier = [] if allow_reapply or not run.sha256 else runs_that_applied(con, run.sha256)
+    if earlier:
         problems.append(finding(
             rules.FILE_ALREADY_MIGRATED,
-            f"Run {runs_that_applied(con, run.sha256)[-1]} applied this file while it was being "
-            "checked; --allow-reapply applies it again.",
+            f"Run {earlier[-1]} applied this file while it was being checked; --allow-reapply "
+            "applies it again.",
         ))
     capacity = engine.course_findings(con, migrated, run.import_date)
     shortfalls = capacity.filter(

@@ -21,6 +21,7 @@ import polars as pl
 
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.template_file import TemplateFile
+from enrollment_migrate.warehouse import registered
 from schemas import rules
 from schemas.findings import FINDING_SCHEMA, Findings, empty_findings, finding, findings_frame, sort_findings
 from schemas.row_rules import PARSED, parse_date, parse_score, row_checks
@@ -494,13 +495,8 @@ def _query(
     **relations: pl.DataFrame,
 ) -> pl.DataFrame:
     """Run a named SQL file with frames registered under the names it reads."""
-    for relation_name, frame in relations.items():
-        con.register(relation_name, frame)
-    try:
+    with registered(con, **relations):
         return con.sql(sql(name), params=params).pl()
-    finally:
-        for relation_name in relations:
-            con.unregister(relation_name)
 
 
 def reject_file(result: CheckResult, file_findings: pl.DataFrame) -> CheckResult:

@@ -11,9 +11,8 @@ import pandera.polars as pa
 import polars as pl
 
 from enrollment_migrate.engine import Options, check_file
-from enrollment_migrate.sql_files import sql
 from enrollment_migrate.template_file import UnreadableFile, load_template
-from enrollment_migrate.warehouse import transaction
+from enrollment_migrate.warehouse import execute_script, registered, transaction
 from schemas.portal import (
     COURSE_COLUMNS,
     COURSE_FLAGS,
@@ -55,14 +54,17 @@ def load_portal(
     loaded = PortalLoad()
     with transaction(con):
         if staged_users is not None:
-            _execute_with(con, "upsert_users", staged_users=staged_users)
+            with registered(con, staged_users=staged_users):
+                execute_script(con, "upsert_users")
             loaded.users = staged_users.height
         if staged_courses is not None:
-            _execute_with(con, "upsert_courses", staged_courses=staged_courses)
+            with registered(con, staged_courses=staged_courses):
+                execute_script(con, "upsert_courses")
             loaded.courses = staged_courses.height
         if enrollments:
             staged = _checked_enrollments(con, enrollments, import_date or dt.datetime.now(dt.UTC).date())
-            _execute_with(con, "replace_portal_enrollments", staged_enrollments=staged)
+            with registered(con, staged_enrollments=staged):
+                execute_script(con, "replace_portal_enrollments")
             loaded.enrollments = staged.height
     return loaded
 
@@ -160,13 +162,3 @@ def _refuse_repeats(path: Path, frame: pl.DataFrame, key: pl.Expr, column: str) 
 
 def _flag(name: str, default: bool) -> pl.Expr:
     return (pl.col(name).str.to_lowercase() == "true").fill_null(default).alias(name)
-
-
-def _execute_with(con: duckdb.DuckDBPyConnection, name: str, **relations: pl.DataFrame) -> None:
-    for relation_name, frame in relations.items():
-        con.register(relation_name, frame)
-    try:
-        con.execute(sql(name))
-    finally:
-        for relation_name in relations:
-            con.unregister(relation_name)
