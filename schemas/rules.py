@@ -26,71 +26,177 @@ class Severity(StrEnum):
 class Rule:
     code: str
     severity: Severity
-    summary: str
+    summary: str  # what it means, in a few words
+    fix: str  # what the admin does about it: the report page and the artifacts show it
 
     def __str__(self) -> str:
         return self.code
 
 
-def _rule(code: str, severity: Severity, summary: str) -> Rule:
-    return Rule(code, severity, summary)
+def _rule(code: str, severity: Severity, summary: str, fix: str) -> Rule:
+    return Rule(code, severity, summary, fix)
 
 
 F, E, S, W = Severity.FATAL, Severity.ERROR, Severity.SKIPPED, Severity.WARNING
 
 # file
-NOT_UTF8 = _rule("not_utf8", F, "the file is not valid UTF-8")
-EMPTY_FILE = _rule("empty_file", F, "no header, or a header and no records")
-MISSING_COLUMN = _rule("missing_column", F, "a required header is absent")
-DUPLICATE_COLUMN = _rule("duplicate_column", F, "two headers match the same template column")
-UNKNOWN_COLUMN = _rule("unknown_column", W, "a header that is not a template column")
-MALFORMED_ROW = _rule("malformed_row", E, "field count differs from the header's")
+NOT_UTF8 = _rule(
+    "not_utf8", F, "the file is not valid UTF-8",
+    "Save the file as CSV UTF-8 (Excel: Save As, CSV UTF-8), or let 'enrollment-migrate "
+    "prepare' convert it.",
+)
+EMPTY_FILE = _rule(
+    "empty_file", F, "no header, or a header and no records",
+    "Export the file again with its header row and at least one record.",
+)
+MISSING_COLUMN = _rule(
+    "missing_column", F, "a required header is absent",
+    "Add the template column the value names, with that header, even if its values are blank.",
+)
+DUPLICATE_COLUMN = _rule(
+    "duplicate_column", F, "two headers match the same template column",
+    "Keep one column for each template header: delete or rename the other one.",
+)
+UNKNOWN_COLUMN = _rule(
+    "unknown_column", W, "a header that is not a template column",
+    "Nothing is migrated from this column: rename it if it was meant to be a template column, "
+    "else delete it.",
+)
+MALFORMED_ROW = _rule(
+    "malformed_row", E, "field count differs from the header's",
+    "Give the row as many fields as the header has: look for an unquoted comma or a stray quote"
+    " in it.",
+)
 # rows
-BLANK_COURSE_NAME = _rule("blank_course_name", F, "Course Name is blank")
-BLANK_LOGIN_ID = _rule("blank_login_id", E, "Login ID is blank")
-UNKNOWN_USER = _rule("unknown_user", E, "Login ID matches no portal user")
-AMBIGUOUS_USER = _rule("ambiguous_user", E, "Login ID matches more than one portal user")
-UNKNOWN_COURSE = _rule("unknown_course", E, "Course Name matches no portal course")
-AMBIGUOUS_COURSE = _rule("ambiguous_course", E, "Course Name matches more than one portal course")
-COURSE_NOT_PUBLISHED = _rule("course_not_published", E, "the course exists but is not published")
-UNKNOWN_STATUS = _rule("unknown_status", E, "Status is not one of the five template statuses")
-BAD_DATE_FORMAT = _rule("bad_date_format", E, "a date is not d/m/yyyy")
-INVALID_DATE = _rule("invalid_date", E, "right shape, impossible date")
-DATE_BEFORE_1970 = _rule("date_before_1970", E, "a date earlier than 1/1/1970")
-DATE_IN_FUTURE = _rule("date_in_future", E, "a Created, Started or Completed Date after the import date")
+BLANK_COURSE_NAME = _rule(
+    "blank_course_name", F, "Course Name is blank",
+    "Fill in the portal's name of the course on every row, or delete the row.",
+)
+BLANK_LOGIN_ID = _rule(
+    "blank_login_id", E, "Login ID is blank",
+    "Fill in the learner's email or username as the portal has it, or delete the row.",
+)
+UNKNOWN_USER = _rule(
+    "unknown_user", E, "Login ID matches no portal user",
+    "Correct the Login ID to a portal user's email or username, or create the user in the "
+    "portal first.",
+)
+AMBIGUOUS_USER = _rule(
+    "ambiguous_user", E, "Login ID matches more than one portal user",
+    "Use the email of the learner meant: this value is one user's email and another user's "
+    "username.",
+)
+UNKNOWN_COURSE = _rule(
+    "unknown_course", E, "Course Name matches no portal course",
+    "Spell the course name as the portal does, or create the course in the portal first.",
+)
+AMBIGUOUS_COURSE = _rule(
+    "ambiguous_course", E, "Course Name matches more than one portal course",
+    "Rename one of the portal courses whose names differ only in case or spaces, then name the "
+    "one meant.",
+)
+COURSE_NOT_PUBLISHED = _rule(
+    "course_not_published", E, "the course exists but is not published",
+    "Publish the course in the portal before migrating, or leave its rows out.",
+)
+UNKNOWN_STATUS = _rule(
+    "unknown_status", E, "Status is not one of the five template statuses",
+    "Use one of Not Started, In Progress, Completed, Passed or Failed.",
+)
+BAD_DATE_FORMAT = _rule(
+    "bad_date_format", E, "a date is not d/m/yyyy",
+    "Write the date as day/month/four-digit year with no time (15/1/2024); 'prepare' converts "
+    "other formats.",
+)
+INVALID_DATE = _rule(
+    "invalid_date", E, "right shape, impossible date",
+    "Correct the date: that day does not exist (the day comes first, then the month).",
+)
+DATE_BEFORE_1970 = _rule(
+    "date_before_1970", E, "a date earlier than 1/1/1970",
+    "Correct the date: dates before 1/1/1970 are not accepted.",
+)
+DATE_IN_FUTURE = _rule(
+    "date_in_future", E, "a Created, Started or Completed Date after the import date",
+    "Correct the date, or give a later --import-date if the file is meant for a later import.",
+)
 COMPLETED_DATE_REQUIRED = _rule(
-    "completed_date_required", E, "Completed, Passed or Failed with a blank Completed Date"
+    "completed_date_required", E, "Completed, Passed or Failed with a blank Completed Date",
+    "Fill in the Completed Date, or change the status to Not Started or In Progress.",
 )
-DATE_SEQUENCE = _rule("date_sequence", F, "Created <= Started <= Completed does not hold")
+DATE_SEQUENCE = _rule(
+    "date_sequence", F, "Created <= Started <= Completed does not hold",
+    "Correct the dates so that Created is on or before Started, and Started on or before "
+    "Completed.",
+)
 ACCESS_EXPIRES_BEFORE_CREATED = _rule(
-    "access_expires_before_created", E, "Access Expires Date earlier than Created Date"
+    "access_expires_before_created", E, "Access Expires Date earlier than Created Date",
+    "Correct the Access Expires Date or the Created Date, or leave Access Expires blank.",
 )
-SCORE_NOT_ALLOWED = _rule("score_not_allowed", F, "a score on a status other than Passed or Failed")
-SCORE_REQUIRED = _rule("score_required", E, "Passed or Failed with a blank score")
-BAD_SCORE = _rule("bad_score", E, "score is not a number from 0 to 100")
+SCORE_NOT_ALLOWED = _rule(
+    "score_not_allowed", F, "a score on a status other than Passed or Failed",
+    "Remove the score, or change the status to Passed or Failed if the course was scored.",
+)
+SCORE_REQUIRED = _rule(
+    "score_required", E, "Passed or Failed with a blank score",
+    "Fill in the score (0 to 100), or change the status to Completed if there was no score.",
+)
+BAD_SCORE = _rule(
+    "bad_score", E, "score is not a number from 0 to 100",
+    "Write the score as a number from 0 to 100, without a percent sign.",
+)
 # duplicates
-DUPLICATE_ROW = _rule("duplicate_row", S, "the same eight values as an earlier row")
+DUPLICATE_ROW = _rule(
+    "duplicate_row", S, "the same eight values as an earlier row",
+    "Nothing to fix: the copy is not migrated. Delete it to silence this.",
+)
 DUPLICATE_OPEN_ENROLLMENT = _rule(
-    "duplicate_open_enrollment", S, "a further open enrollment for the same user and course"
+    "duplicate_open_enrollment", S, "a further open enrollment for the same user and course",
+    "Nothing to fix: the first open enrollment is kept. Delete the others to silence this.",
 )
 COMPLETED_DATE_IGNORED = _rule(
-    "completed_date_ignored", W, "an open enrollment with a Completed Date: the date is not stored"
+    "completed_date_ignored", W, "an open enrollment with a Completed Date: the date is not stored",
+    "Clear the Completed Date, or set the finished status if the learner finished.",
 )
-EXISTING_ENROLLMENT = _rule("existing_enrollment", W, "the portal already holds this enrollment")
+EXISTING_ENROLLMENT = _rule(
+    "existing_enrollment", W, "the portal already holds this enrollment",
+    "Check the portal's enrollment: leave the row out if it is the same, or run with "
+    "--skip-existing to skip such rows.",
+)
 # courses
-LICENSE_SHORTFALL = _rule("license_shortfall", F, "fewer free licenses than rows to migrate")
-ILT_CAPACITY_SHORTFALL = _rule("ilt_capacity_shortfall", F, "less free ILT capacity than rows to migrate")
-REMINDERS_ENABLED = _rule("reminders_enabled", W, "a course receiving rows has reminders switched on")
+LICENSE_SHORTFALL = _rule(
+    "license_shortfall", F, "fewer free licenses than rows to migrate",
+    "Add licenses to the course in the portal (the capacity table says how many), or migrate "
+    "fewer rows into it.",
+)
+ILT_CAPACITY_SHORTFALL = _rule(
+    "ilt_capacity_shortfall", F, "less free ILT capacity than rows to migrate",
+    "Raise the course's capacity in the portal (the capacity table says by how much), or "
+    "migrate fewer rows into it.",
+)
+REMINDERS_ENABLED = _rule(
+    "reminders_enabled", W, "a course receiving rows has reminders switched on",
+    "Switch the course's reminders off before migrating, and back on afterwards, so that "
+    "learners get no surprise emails.",
+)
 CERTIFICATE_EXPIRY_SET = _rule(
-    "certificate_expiry_set", W, "a course receiving certificates has a certificate expiry rule"
+    "certificate_expiry_set", W, "a course receiving certificates has a certificate expiry rule",
+    "Check that certificates may arrive already past expiry; change the course's expiry rule "
+    "first if they should not.",
 )
 RECERTIFICATION_MULTIPLE_COMPLETIONS = _rule(
     "recertification_multiple_completions",
     W,
     "several completions for one user on a course with recertification",
+    "Nothing blocks: each completion becomes an enrollment. Keep only the latest one if a "
+    "single enrollment is wanted.",
 )
 # runs
-FILE_ALREADY_MIGRATED = _rule("file_already_migrated", F, "this file was already applied")
+FILE_ALREADY_MIGRATED = _rule(
+    "file_already_migrated", F, "this file was already applied",
+    "Nothing to do if it went in already; roll the earlier run back first, or give "
+    "--allow-reapply to apply it again.",
+)
 
 ALL_RULES: dict[str, Rule] = {
     rule.code: rule for rule in list(globals().values()) if isinstance(rule, Rule)

@@ -17,3 +17,11 @@ def test_every_documented_rule_is_defined_with_its_severity():
     documented = documented_rules()
     assert len(documented) >= 34
     assert {code: rule.severity.value for code, rule in ALL_RULES.items()} == documented
+
+
+def test_every_rule_says_what_it_means_and_how_to_fix_it():
+    """The report page's rule lines come from here: one text per rule, none left blank."""
+    for rule in ALL_RULES.values():
+        assert rule.summary.strip() and rule.fix.strip(), rule.code
+        assert rule.fix.endswith("."), rule.code
+    assert len({rule.fix for rule in ALL_RULES.values()}) == len(ALL_RULES)
