@@ -75,7 +75,7 @@ def apply_run(
     con: duckdb.DuckDBPyConnection,
     run: RunRecord,
     findings: pl.DataFrame,
-    migrated: pl.DataFrame,
+    migrated: engine.Migrated,
     allow_reapply: bool = False,
     checked_portal: str | None = None,
 ) -> Added:
@@ -103,7 +103,7 @@ def apply_run(
 def _refuse_if_changed_since_check(
     con: duckdb.DuckDBPyConnection,
     run: RunRecord,
-    migrated: pl.DataFrame,
+    migrated: engine.Migrated,
     allow_reapply: bool,
     checked_portal: str | None,
 ) -> None:

@@ -38,6 +38,12 @@ from schemas.template import (
 )
 
 Store = Literal["live", "archived"]
+# Migrated rows: in memory, or in Parquet files (a file checked in parts, a saved result).
+Migrated = pl.DataFrame | list[Path]
+
+
+def migrated_frame(migrated: Migrated) -> pl.LazyFrame:
+    return migrated.lazy() if isinstance(migrated, pl.DataFrame) else pl.scan_parquet(migrated)
 
 
 class PortalNotLoaded(Exception):
@@ -70,7 +76,7 @@ class Counts:
 class CheckResult:
     state: Literal["valid", "invalid"]
     findings: pl.DataFrame
-    migrated: pl.DataFrame  # accepted rows, as they would be stored, with their store and awards
+    migrated: Migrated  # accepted rows, as they would be stored, with their store and awards
     counts: Counts
     by_year: list[dict[str, int]] = field(default_factory=list)
     portal_fingerprint: str | None = None  # the portal the rows were checked against
@@ -108,23 +114,83 @@ def two_year_cutoff(import_date: dt.date) -> dt.date:
         return import_date.replace(year=import_date.year - 2, day=28)
 
 
-def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: Options) -> CheckResult:
-    if template.rows is None:
-        return _result(template.findings, _empty_migrated(), template.record_count, 0, options)
+@dataclass
+class Portal:
+    """What the checks read of the portal's users and courses, as frames.
 
-    users = con.sql(sql("portal_user_keys")).pl()
-    courses = con.sql(sql("portal_course_keys")).pl()
-    if users.is_empty() or courses.is_empty():
-        raise PortalNotLoaded(
-            "The portal has no users or no courses: load them first with "
-            "'enrollment-migrate portal load --users FILE --courses FILE'."
+    Read once from the store, or from the Parquet copy `save` writes for workers without it.
+    """
+
+    users: pl.DataFrame  # login_key, user_id, user_matches
+    courses: pl.DataFrame  # course_key, course_id, course_matches, course_published
+    settings: pl.DataFrame  # course_id, certificate, credits, badge: what a completion awards
+    fingerprint: str  # of the users and courses read: an apply is refused if they changed since
+
+    FILES = {"users": "user_keys", "courses": "course_keys", "settings": "course_awards"}
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> Portal:
+        portal = cls(
+            con.sql(sql("portal_user_keys")).pl(),
+            con.sql(sql("portal_course_keys")).pl(),
+            con.sql(sql("course_awards")).pl(),
+            portal_fingerprint(con),
         )
+        if portal.users.is_empty() or portal.courses.is_empty():
+            raise PortalNotLoaded(
+                "The portal has no users or no courses: load them first with "
+                "'enrollment-migrate portal load --users FILE --courses FILE'."
+            )
+        return portal
 
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, file in self.FILES.items():
+            getattr(self, name).write_parquet(directory / f"{file}.parquet")
+        (directory / "fingerprint.txt").write_text(self.fingerprint, encoding="utf-8")
+        return directory
+
+    @classmethod
+    def open(cls, directory: Path) -> Portal:
+        frames = (pl.read_parquet(directory / f"{file}.parquet") for file in cls.FILES.values())
+        return cls(*frames, (directory / "fingerprint.txt").read_text(encoding="utf-8"))
+
+
+@dataclass
+class CheckedRows:
+    """A file's (or a part's) rows after the per-row rules."""
+
+    findings: pl.DataFrame  # the file's own findings and each row's
+    candidates: pl.DataFrame  # rows no blocking finding stops, for the rules across rows
+    blocked: int  # rows a blocking finding stops
+
+
+def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: Options) -> CheckResult:
+    """Every rule over a whole file in memory: the three steps below, one after the other
+    (enrollment_migrate.partitioned runs them part by part)."""
+    if template.rows is None:
+        return unreadable_result(template.findings, template.record_count, options)
+    portal = Portal.read(con)
+    rows = check_rows(template, portal, options)
+    learners_findings, migrated = check_learners(con, rows.candidates, portal.settings, options)
+    return conclude(
+        con, pl.concat([rows.findings, learners_findings]), migrated, template.record_count, rows.blocked,
+        options, portal.fingerprint,
+    )
+
+
+def unreadable_result(findings: pl.DataFrame, record_count: int, options: Options) -> CheckResult:
+    """The result of a file that a file-level finding stops before any row is checked."""
+    return _result(findings, _empty_migrated(), record_count, 0, options)
+
+
+def check_rows(template: TemplateFile, portal: Portal, options: Options) -> CheckedRows:
+    """Step 1, row by row (a part of a file at a time, on any worker): the per-row rules."""
+    if template.rows is None:
+        return CheckedRows(template.findings, empty_candidates(), 0)
     TemplateRows.validate(template.rows)  # the loader's contract with the rules below
-    prepared = prepare_rows(template.rows, users, courses, len(template.headers))
+    prepared = prepare_rows(template.rows, portal.users, portal.courses, len(template.headers))
     row_findings = _row_findings(prepared, options.import_date)
-    findings = [template.findings, row_findings]
-
     blocked = (
         pl.concat([template.findings.select("row", "severity"), row_findings.select("row", "severity")])
         .filter(pl.col("row").is_not_null() & pl.col("severity").is_in(BLOCKING_SEVERITIES))
@@ -132,34 +198,47 @@ def check_file(template: TemplateFile, con: duckdb.DuckDBPyConnection, options: 
         .unique()
     )
     # Filters keep file order, which the duplicate rules and the outputs rely on.
-    candidates = prepared.lazy().filter(~_row_among(blocked)).select(CANDIDATE_COLUMNS).collect()
-    del prepared
+    candidates = (
+        prepared.lazy().filter(~_row_among(blocked)).select(CANDIDATE_COLUMNS).cast(CANDIDATE_SCHEMA).collect()
+    )
+    return CheckedRows(pl.concat([template.findings, row_findings]), candidates, blocked.len())
 
-    duplicates = _duplicate_findings(con, candidates)
-    findings.append(duplicates)
-    dropped = duplicates.get_column("row")
 
+def check_learners(
+    con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame, settings: pl.DataFrame, options: Options
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Step 2, learner by learner: the rules across a learner's rows (duplicates, existing
+    enrollments, recertification); returns their findings and the rows as they would be stored.
+
+    `candidates` must hold all the rows of each learner it holds, in file order. `con` answers
+    for the store's enrollments and courses (the store itself, or a copy of them).
+    """
+    findings = [_duplicate_findings(con, candidates)]
+    dropped = findings[0].get_column("row")
     if options.check_existing:
         existing = _existing_findings(con, candidates.filter(~_row_among(dropped)), options.skip_existing)
         findings.append(existing)
         if options.skip_existing:
             dropped = pl.concat([dropped, existing.get_column("row")])
-
-    settings = con.sql("select course_id, certificate, credits, badge from courses").pl()
     migrated = _migrated_rows(candidates.lazy().filter(~_row_among(dropped)), settings, options.import_date)
-    del candidates
     findings.append(_recertification_findings(con, migrated))
-    findings.append(course_findings(con, migrated, options.import_date))
+    return pl.concat(findings, how="vertical"), migrated
 
-    result = _result(
-        pl.concat(findings, how="vertical"),
-        migrated,
-        template.record_count,
-        blocked.len(),
-        options,
-        _by_year(migrated, options.import_date),
-    )
-    result.portal_fingerprint = portal_fingerprint(con)
+
+def conclude(
+    con: duckdb.DuckDBPyConnection,
+    findings: pl.DataFrame,
+    migrated: Migrated,
+    record_count: int,
+    blocked: int,
+    options: Options,
+    checked_portal: str,
+) -> CheckResult:
+    """Step 3, once for the file, with the store: the course rules, the counts, the verdict.
+    `checked_portal` is the fingerprint of the portal the rows were checked against."""
+    findings = pl.concat([findings, course_findings(con, migrated, options.import_date)], how="vertical")
+    result = _result(findings, migrated, record_count, blocked, options, _by_year(migrated, options.import_date))
+    result.portal_fingerprint = checked_portal
     return result
 
 
@@ -172,11 +251,19 @@ def _row_among(rows: pl.Series) -> pl.Expr:
 
 
 # What the steps after the per-row rules read of a row.
-CANDIDATE_COLUMNS = [
-    "row", "login_id", "course_name", "created_date", "started_date", "completed_date", "score",
-    "access_expires_date", "status_word", "score_value", "created", "started", "completed",
-    "access_expires", "user_id", "course_id",
-]
+CANDIDATE_SCHEMA = {
+    "row": pl.Int64,
+    **dict.fromkeys(
+        ["login_id", "course_name", "created_date", "started_date", "completed_date", "score",
+         "access_expires_date", "status_word"],
+        pl.String,
+    ),
+    "score_value": pl.Float64,
+    **dict.fromkeys(["created", "started", "completed", "access_expires"], pl.Date),
+    "user_id": pl.Int64,
+    "course_id": pl.Int64,
+}
+CANDIDATE_COLUMNS = list(CANDIDATE_SCHEMA)
 
 
 def prepare_rows(
@@ -380,14 +467,9 @@ def _recertification_findings(con: duckdb.DuckDBPyConnection, migrated: pl.DataF
 
 
 def course_findings(
-    con: duckdb.DuckDBPyConnection, migrated: pl.DataFrame, import_date: dt.date
+    con: duckdb.DuckDBPyConnection, migrated: Migrated, import_date: dt.date
 ) -> pl.DataFrame:
-    relation = migrated.select(
-        "course_id",
-        pl.col("certificate").is_not_null().alias("awards_certificate"),
-        pl.col("completed_at").dt.date().alias("completed"),
-    )
-    courses = _query(con, "course_capacity", {"import_date": import_date}, migrated_rows=relation)
+    courses = _query(con, "course_capacity", {"import_date": import_date}, migrated_rows=migrated)
     items = []
     for course in courses.iter_rows(named=True):  # one per course receiving rows: small
         name, incoming = course["name"], course["incoming"]
@@ -430,11 +512,11 @@ def course_findings(
     return findings_frame(items) if items else empty_findings()
 
 
-def _by_year(migrated: pl.DataFrame, import_date: dt.date) -> list[dict[str, int]]:
+def _by_year(migrated: Migrated, import_date: dt.date) -> list[dict[str, int]]:
     """The checklist's counts: finished rows by year of completion, open rows by year created."""
     finished = pl.col("status").is_in(FINISHED_STATUSES)
     counted = (
-        migrated.lazy()
+        migrated_frame(migrated)
         .select(
             year=pl.when(finished).then(pl.col("completed_at").dt.year()).otherwise(
                 pl.col("created_at").dt.year()
@@ -452,7 +534,7 @@ def _by_year(migrated: pl.DataFrame, import_date: dt.date) -> list[dict[str, int
 
 def _result(
     findings: pl.DataFrame,
-    migrated: pl.DataFrame,
+    migrated: Migrated,
     rows: int,
     blocked_rows: int,
     options: Options,
@@ -464,17 +546,23 @@ def _result(
     errors = int((severity == Severity.ERROR).sum())
     rule_skipped = findings.filter(pl.col("severity") == Severity.SKIPPED)["row"].n_unique()
     invalid = fatal > 0 or (errors > 0 and not options.skip_invalid_rows)
-    store = migrated["store"]
+    stored = migrated_frame(migrated).select(
+        live=(pl.col("store") == "live").sum(),
+        archived=(pl.col("store") == "archived").sum(),
+        certificates=pl.col("certificate").is_not_null().sum(),
+        credits=pl.col("credits").sum(),
+        badges=pl.col("badge").is_not_null().sum(),
+    ).collect().row(0, named=True)
     counts = Counts(
         rows=rows,
-        live=int((store == "live").sum()),
-        archived=int((store == "archived").sum()),
+        live=int(stored["live"]),
+        archived=int(stored["archived"]),
         skipped=rule_skipped + (blocked_rows if options.skip_invalid_rows else 0),
         errors=fatal + errors,
         warnings=int((severity == Severity.WARNING).sum()),
-        certificates=int(migrated["certificate"].is_not_null().sum()),
-        credits=_number(migrated["credits"].sum()),
-        badges=int(migrated["badge"].is_not_null().sum()),
+        certificates=int(stored["certificates"]),
+        credits=_number(stored["credits"]),
+        badges=int(stored["badges"]),
     )
     return CheckResult("invalid" if invalid else "valid", findings, migrated, counts, by_year or [])
 
@@ -488,11 +576,15 @@ def _empty_migrated() -> pl.DataFrame:
     return pl.DataFrame(schema=MIGRATED_SCHEMA)
 
 
+def empty_candidates() -> pl.DataFrame:
+    return pl.DataFrame(schema=CANDIDATE_SCHEMA)
+
+
 def _query(
     con: duckdb.DuckDBPyConnection,
     name: str,
     params: dict[str, object] | None = None,
-    **relations: pl.DataFrame,
+    **relations: Migrated,
 ) -> pl.DataFrame:
     """Run a named SQL file with frames registered under the names it reads."""
     with registered(con, **relations):
@@ -512,24 +604,29 @@ def reject_file(result: CheckResult, file_findings: pl.DataFrame) -> CheckResult
 
 
 def save_result(result: CheckResult, directory: Path) -> None:
-    """Keep a check's result on disk so that the next step (another task) can pick it up."""
+    """Keep a check's result on disk so that the next step (another task) can pick it up.
+    Migrated rows already in Parquet files stay where they are; the result names them."""
     directory.mkdir(parents=True, exist_ok=True)
     result.findings.write_ipc(directory / "findings.arrow", compression="lz4")
-    result.migrated.write_ipc(directory / "migrated.arrow", compression="lz4")
+    migrated = result.migrated
+    if isinstance(migrated, pl.DataFrame):
+        migrated.write_parquet(directory / "migrated.parquet", compression="lz4")
+        migrated = [directory / "migrated.parquet"]
     meta = {
         "state": result.state, "counts": asdict(result.counts), "by_year": result.by_year,
-        "portal_fingerprint": result.portal_fingerprint,
+        "portal_fingerprint": result.portal_fingerprint, "migrated": [str(path) for path in migrated],
     }
     (directory / "result.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
 def open_saved_result(directory: Path, with_rows: bool = True) -> CheckResult:
-    """The saved result; without its migrated rows when the reader needs only the verdict."""
+    """The saved result; its migrated rows as the Parquet files that hold them, or none when
+    the reader needs only the verdict."""
     meta = json.loads((directory / "result.json").read_text(encoding="utf-8"))
     return CheckResult(
         meta["state"],
         pl.read_ipc(directory / "findings.arrow"),
-        pl.read_ipc(directory / "migrated.arrow") if with_rows else _empty_migrated(),
+        [Path(path) for path in meta["migrated"]] if with_rows else _empty_migrated(),
         Counts(**meta["counts"]),
         meta["by_year"],
         meta.get("portal_fingerprint"),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from enrollment_migrate.engine import Migrated, migrated_frame
+
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_START = r"^[=+\-@\t\r]"
 
@@ -38,11 +40,12 @@ def write_summary(summary: dict[str, object], path: Path) -> None:
     path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
-def write_rows(migrated: pl.DataFrame, directory: Path) -> dict[str, Path]:
-    """live.parquet and archived.parquet: the rows as they are (or would be) migrated."""
+def write_rows(migrated: Migrated, directory: Path) -> dict[str, Path]:
+    """live.parquet and archived.parquet: the rows as they are (or would be) migrated, streamed
+    from the check's files (a file checked in parts lists its rows learner bucket by bucket)."""
     written = {}
     for store in ("live", "archived"):
         path = directory / f"{store}.parquet"
-        migrated.filter(pl.col("store") == store).drop("store").write_parquet(path)
+        migrated_frame(migrated).filter(pl.col("store") == store).drop("store").sink_parquet(path)
         written[store] = path
     return written

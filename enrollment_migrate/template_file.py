@@ -48,21 +48,31 @@ class TemplateFile:
     rows: pl.DataFrame | None
     record_count: int = 0
     headers: list[str] = field(default_factory=list)
+    # Records after the header, blank ones included: a part of a file numbers its rows on from
+    # the records of the parts before it.
+    records_read: int = 0
 
     @property
     def readable(self) -> bool:
         return self.rows is not None
 
 
-def load_template(path: str | Path) -> TemplateFile:
+def load_template(path: str | Path, part: bytes | None = None, first_part: bool = True) -> TemplateFile:
+    """The file at `path`; or, given `part` (the header record followed by some of the file's
+    records, as enrollment_migrate.file_parts cuts it), that part, with rows numbered as if the
+    part were the whole file. Only the file's start is sniffed for NUL bytes (`first_part`)."""
     path = Path(path)
+    source: Path | bytes = path if part is None else part
     try:
-        with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+        if part is None:
+            with path.open("rb") as handle:
+                head = handle.read(_SNIFF_BYTES)
+        else:
+            head = part[:_SNIFF_BYTES]
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
     bom = len(BOM) if head.startswith(BOM) else 0
-    if b"\x00" in head:
+    if first_part and b"\x00" in head:
         # NUL bytes are valid UTF-8, but a text file has none: this is UTF-16 (saved by Excel
         # as "Unicode text") or not text at all.
         return TemplateFile(path, findings_frame([finding(
@@ -73,16 +83,16 @@ def load_template(path: str | Path) -> TemplateFile:
         )]), None)
 
     try:
-        if _contains(path, _LINE_SEPARATOR_SENTINEL.encode()):
+        if _contains(source, _LINE_SEPARATOR_SENTINEL.encode()):
             # The line reader would cut lines at this byte: take the lenient reader's records.
-            _, records = _read_values_leniently(path, bom, 0, {})
+            _, records = _read_values_leniently(source, bom, 0, {})
             records = records.with_columns(irregular=pl.lit(True))
         else:
-            records = _record_layout(_read_lines(path, bom))
+            records = _record_layout(_read_lines(source, bom))
     except (pl.exceptions.ComputeError, UnicodeDecodeError) as exc:
         if "utf-8" not in str(exc).lower():
             raise
-        return _not_utf8(path, bom)
+        return _not_utf8(path, source, bom)
 
     if records.is_empty() or records["blank"][0]:
         message = (
@@ -92,20 +102,22 @@ def load_template(path: str | Path) -> TemplateFile:
         )
         return TemplateFile(path, findings_frame([finding(rules.EMPTY_FILE, message)]), None)
 
-    headers = _parse_header(path, bom, records)
+    headers = _parse_header(source, bom)
     columns, header_findings = _match_headers(headers)
     record_count = int((~records["blank"]).sum()) - 1
+    records_read = records.height - 1
     if header_findings.filter(pl.col("severity") == rules.Severity.FATAL).height:
-        return TemplateFile(path, header_findings, None, record_count, headers)
+        return TemplateFile(path, header_findings, None, record_count, headers, records_read)
     if record_count == 0:
         findings = pl.concat(
             [header_findings, findings_frame([finding(rules.EMPTY_FILE, "The file has a header but no records.")])]
         )
-        return TemplateFile(path, findings, None, 0, headers)
+        return TemplateFile(path, findings, None, 0, headers, records_read)
 
-    values = _read_values(path, bom, len(headers), columns, records)
+    values = _read_values(source, bom, len(headers), columns, records)
     if values is None:
-        values, records = _read_values_leniently(path, bom, len(headers), columns)
+        values, records = _read_values_leniently(source, bom, len(headers), columns)
+        records_read = records.height - 1
     rows = _assemble_rows(values, records, columns)
     malformed = (
         rows.filter(pl.col("field_count") != len(headers))
@@ -120,20 +132,28 @@ def load_template(path: str | Path) -> TemplateFile:
             ).alias("message"),
         )
     )
-    return TemplateFile(path, pl.concat([header_findings, malformed]), rows, rows.height, headers)
+    return TemplateFile(
+        path, pl.concat([header_findings, malformed]), rows, rows.height, headers, records_read
+    )
 
 
-def _contains(path: Path, needle: bytes) -> bool:
+def _contains(source: Path | bytes, needle: bytes) -> bool:
     """Whether the file holds these bytes, without reading it into memory."""
-    if path.stat().st_size == 0:
+    if isinstance(source, bytes):
+        return needle in source
+    if source.stat().st_size == 0:
         return False
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+    with source.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
         return mapped.find(needle) != -1
 
 
-def _read_lines(path: Path, bom: int) -> pl.DataFrame:
+def _data(source: Path | bytes) -> bytes:
+    return source if isinstance(source, bytes) else source.read_bytes()
+
+
+def _read_lines(source: Path | bytes, bom: int) -> pl.DataFrame:
     return pl.read_csv(
-        path,
+        source,
         has_header=False,
         separator=_LINE_SEPARATOR_SENTINEL,
         quote_char=None,
@@ -202,8 +222,8 @@ def _record_layout(lines: pl.DataFrame) -> pl.DataFrame:
     return layout.select("record", "blank", "field_count", "irregular")
 
 
-def _not_utf8(path: Path, bom: int) -> TemplateFile:
-    data = path.read_bytes()
+def _not_utf8(path: Path, source: Path | bytes, bom: int) -> TemplateFile:
+    data = _data(source)
     try:
         data.decode("utf-8")
         position = len(data)
@@ -237,10 +257,13 @@ def _not_utf8(path: Path, bom: int) -> TemplateFile:
     )
 
 
-def _parse_header(path: Path, bom: int, records: pl.DataFrame) -> list[str]:
+def _parse_header(source: Path | bytes, bom: int) -> list[str]:
     # The header is small: read it with the standard library, which handles quoting fully.
-    size = path.stat().st_size
-    with path.open("r", encoding="utf-8", newline="") as handle, _csv_field_limit(size):
+    if isinstance(source, bytes):
+        size, binary = len(source), io.BytesIO(source)
+    else:
+        size, binary = source.stat().st_size, source.open("rb")
+    with io.TextIOWrapper(binary, encoding="utf-8", newline="") as handle, _csv_field_limit(size):
         if bom:
             handle.read(1)
         return [h.strip() for h in next(csv.reader(handle), [])]
@@ -302,7 +325,7 @@ def _match_headers(headers: list[str]) -> tuple[dict[TemplateColumn, int], pl.Da
 
 
 def _read_values(
-    path: Path,
+    source: Path | bytes,
     bom: int,
     n_headers: int,
     columns: dict[TemplateColumn, int],
@@ -315,7 +338,7 @@ def _read_values(
     order = sorted(columns.items(), key=lambda item: item[1])
     try:
         values = pl.read_csv(
-            path,
+            source,
             has_header=False,
             schema={f"column_{i + 1}": pl.String for i in range(n_headers)},
             columns=[index for _, index in order],
@@ -331,11 +354,11 @@ def _read_values(
 
 
 def _read_values_leniently(
-    path: Path, bom: int, n_headers: int, columns: dict[TemplateColumn, int]
+    source: Path | bytes, bom: int, n_headers: int, columns: dict[TemplateColumn, int]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The slow path for files with broken quoting, which the lenient reader takes as a
     spreadsheet would; only such files pay for a Python-level reader."""
-    text = path.read_bytes()[bom:].decode("utf-8")
+    text = _data(source)[bom:].decode("utf-8")
     with _csv_field_limit(len(text)):
         parsed = list(csv.reader(io.StringIO(text, newline="")))
     counts = [len(fields) for fields in parsed]
@@ -392,7 +415,10 @@ def save_template(template: TemplateFile, directory: Path) -> None:
     template.findings.write_ipc(directory / "file_findings.arrow", compression="lz4")
     if template.rows is not None:
         template.rows.write_ipc(directory / "rows.arrow", compression="lz4")
-    meta = {"path": str(template.path), "record_count": template.record_count, "headers": template.headers}
+    meta = {
+        "path": str(template.path), "record_count": template.record_count, "headers": template.headers,
+        "records_read": template.records_read,
+    }
     (directory / "template.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
@@ -405,4 +431,5 @@ def open_saved_template(directory: Path) -> TemplateFile:
         pl.read_ipc(rows_path) if rows_path.exists() else None,
         meta["record_count"],
         meta["headers"],
+        meta.get("records_read", meta["record_count"]),
     )

@@ -145,10 +145,11 @@ def insert_run(con: duckdb.DuckDBPyConnection, run: RunRecord, findings: pl.Data
 
 
 @contextlib.contextmanager
-def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
-    """Frames visible to SQL under the names the SQL files read, for the block's length."""
+def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame | list[Path]) -> Iterator[None]:
+    """Frames visible to SQL under the names the SQL files read, for the block's length; a list
+    of Parquet files is read where it lies, never into memory as a whole."""
     for name, frame in frames.items():
-        con.register(name, frame)
+        con.register(name, frame if isinstance(frame, pl.DataFrame) else con.read_parquet([str(p) for p in frame]))
     try:
         yield
     finally:

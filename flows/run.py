@@ -19,13 +19,15 @@ def run_flow(
     allow_reapply: bool = False,
     db: str | None = None,
     reports_dir: str | None = None,
+    part_mb: float | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, object]:
     """Validate, then apply an acceptable file: every row, award and license use, or none."""
     db_file = warehouse.db_path(db)
     preflight(file, db_file)
     run = plan("run", file, reports_dir, import_date, {
         "skip_invalid_rows": skip_invalid_rows, "skip_existing": skip_existing,
-        "allow_reapply": allow_reapply,
+        "allow_reapply": allow_reapply, "part_mb": part_mb, "dask_address": dask_address,
     })
     progress = Progress(steps=5)
     checked = load_check_split(run, db_file, progress)

@@ -18,12 +18,15 @@ def validate_flow(
     skip_existing: bool = False,
     db: str | None = None,
     reports_dir: str | None = None,
+    part_mb: float | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, object]:
     """Dry run: every finding, the live/archive split and the awards; changes only the run log."""
     db_file = warehouse.db_path(db)
     preflight(file, db_file)
     run = plan("validate", file, reports_dir, import_date,
-               {"skip_invalid_rows": skip_invalid_rows, "skip_existing": skip_existing})
+               {"skip_invalid_rows": skip_invalid_rows, "skip_existing": skip_existing,
+                "part_mb": part_mb, "dask_address": dask_address})
     progress = Progress(steps=4)
     checked = load_check_split(run, db_file, progress)
     summary = report(run, checked, db_file)

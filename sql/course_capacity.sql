@@ -16,7 +16,8 @@ incoming as (
               and completed + to_days(cast(c_days as integer)) < $import_date
         ) as certificates_expired
     from (
-        select m.course_id, m.awards_certificate, m.completed, c.certificate_expires_after_days as c_days
+        select m.course_id, m.certificate is not null as awards_certificate,
+            cast(m.completed_at as date) as completed, c.certificate_expires_after_days as c_days
         from migrated_rows m join courses c using (course_id)
     )
     group by course_id

@@ -1,0 +1,187 @@
+"""Checking a file in parts: memory bounded by the part size for files of any size, and the
+same work spread over a Dask cluster when one machine is not enough.
+
+The engine's three steps, each reading and writing Parquet in a work folder, so that any worker
+that sees the folder can run the first two:
+
+1. `check_part`, for each part of the file (enrollment_migrate.file_parts): load it and run the
+   per-row rules; write its findings, and its candidate rows spread over learner buckets by
+   user id (a learner's rows from every part meet in one bucket);
+2. `check_bucket`, for each learner bucket: the rules across a learner's rows (duplicates,
+   existing enrollments, recertification), which therefore see all the rows they need; write
+   their findings and the rows as they would be stored;
+3. `conclude`, once, with the store: the course rules (license and capacity counts), the counts
+   and the verdict.
+
+A part numbers its rows as if it were a file of its own; each step adds the records of the parts
+before it (the offsets, known once every part is loaded), so that findings name the file's rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from enrollment_migrate import engine
+from enrollment_migrate.file_parts import FileCut, FilePart, read_part
+from enrollment_migrate.template_file import load_template
+from schemas import rules
+from schemas.findings import FINDING_SCHEMA
+
+PORTAL_DIR, PARTS_DIR, BUCKETS_DIR, CHECKED_DIR = "portal", "parts", "learners", "checked-learners"
+# What a copy of the store's enrollments holds: what the existing-enrollment rule compares.
+_HELD_COLUMNS = "user_id, course_id, status, completed_at"
+
+
+@dataclass
+class PartChecked:
+    index: int
+    records_read: int  # records after the header, blank ones included
+    record_count: int
+    blocked: int
+    readable: bool  # False: a file-level finding stops the part (and so the file)
+
+
+def save_portal(con: duckdb.DuckDBPyConnection, work: Path, with_store: bool) -> engine.Portal:
+    """Read the portal once and keep a copy in the work folder for the workers; with the store's
+    enrollments too when the buckets are checked where the store is not (a Dask cluster)."""
+    portal = engine.Portal.read(con)
+    folder = portal.save(work / PORTAL_DIR)
+    if with_store:
+        for table in ("enrollments", "archived_enrollments"):
+            con.sql(f"select {_HELD_COLUMNS} from {table}").write_parquet(str(folder / f"{table}.parquet"))
+        con.sql("select course_id, recertification, certificate_expires_after_days from courses").write_parquet(
+            str(folder / "courses.parquet")
+        )
+    return portal
+
+
+def store_copy(work: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that answers the bucket rules' SQL from the copy save_portal made."""
+    con = duckdb.connect()
+    for table in ("enrollments", "archived_enrollments", "courses"):
+        con.read_parquet(str(work / PORTAL_DIR / f"{table}.parquet")).create_view(table)
+    return con
+
+
+def check_part(cut_file: FileCut, part: FilePart, work: Path, options: engine.Options) -> Path:
+    """Step 1 for one part; returns its folder."""
+    portal = engine.Portal.open(work / PORTAL_DIR)
+    template = load_template(cut_file.path, read_part(cut_file, part), first_part=part.index == 0)
+    rows = engine.check_rows(template, portal, options)
+    folder = work / PARTS_DIR / f"{part.index:05d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows.findings.write_parquet(folder / "findings.parquet")
+    buckets = len(cut_file.parts)
+    spread = rows.candidates.with_columns(bucket=pl.col("user_id") % buckets)
+    for (bucket,), candidates in spread.partition_by("bucket", as_dict=True, include_key=False).items():
+        target = _bucket_dir(work, BUCKETS_DIR, bucket)
+        target.mkdir(parents=True, exist_ok=True)
+        candidates.write_parquet(target / f"part-{part.index:05d}.parquet")
+    checked = PartChecked(part.index, template.records_read, template.record_count, rows.blocked, template.readable)
+    (folder / "part.json").write_text(json.dumps(asdict(checked)), encoding="utf-8")
+    return folder
+
+
+def checked_parts(work: Path) -> list[PartChecked]:
+    return [
+        PartChecked(**json.loads(path.read_text(encoding="utf-8")))
+        for path in sorted((work / PARTS_DIR).glob("*/part.json"))
+    ]
+
+
+def row_offsets(parts: list[PartChecked]) -> list[int]:
+    """How many records come before each part (and so what to add to its rows' numbers)."""
+    offsets, total = [], 0
+    for part in parts:
+        offsets.append(total)
+        total += part.records_read
+    return offsets
+
+
+def check_bucket(
+    bucket: int, work: Path, offsets: list[int], con: duckdb.DuckDBPyConnection, options: engine.Options
+) -> Path:
+    """Step 2 for one learner bucket; `con` answers for the store (the store itself, or
+    store_copy). Returns the bucket's folder."""
+    files = sorted(_bucket_dir(work, BUCKETS_DIR, bucket).glob("part-*.parquet"))
+    # Parts in file order, each in file order: the bucket's rows are in file order.
+    candidates = pl.concat(
+        [
+            pl.read_parquet(path).with_columns(pl.col("row") + offsets[int(path.stem.removeprefix("part-"))])
+            for path in files
+        ]
+        or [engine.empty_candidates()]
+    )
+    portal = engine.Portal.open(work / PORTAL_DIR)
+    findings, migrated = engine.check_learners(con, candidates, portal.settings, options)
+    folder = _bucket_dir(work, CHECKED_DIR, bucket)
+    folder.mkdir(parents=True, exist_ok=True)
+    findings.write_parquet(folder / "findings.parquet")
+    migrated.write_parquet(folder / "migrated.parquet")
+    return folder
+
+
+def conclude(con: duckdb.DuckDBPyConnection, work: Path, options: engine.Options) -> engine.CheckResult:
+    """Step 3: the file's result from its parts' and buckets' files."""
+    parts = checked_parts(work)
+    offsets = row_offsets(parts)
+    findings = [_part_findings(work, part, offset) for part, offset in zip(parts, offsets, strict=True)]
+    if not parts[0].readable:  # the header (or the whole file) stops the check
+        return engine.unreadable_result(findings[0], parts[0].record_count, options)
+    for part, part_findings in zip(parts[1:], findings[1:]):
+        # A later part stops the file only when it is not UTF-8 (a blank part merely has no rows).
+        if not part.readable and (part_findings["rule"] == rules.NOT_UTF8.code).any():
+            return engine.unreadable_result(part_findings, 0, options)
+    checked = [_bucket_dir(work, CHECKED_DIR, bucket) for bucket in range(len(parts))]
+    findings += [pl.read_parquet(folder / "findings.parquet") for folder in checked]
+    return engine.conclude(
+        con,
+        pl.concat(findings, how="vertical"),
+        [folder / "migrated.parquet" for folder in checked],
+        sum(part.record_count for part in parts),
+        sum(part.blocked for part in parts),
+        options,
+        engine.Portal.open(work / PORTAL_DIR).fingerprint,
+    )
+
+
+def _part_findings(work: Path, part: PartChecked, offset: int) -> pl.DataFrame:
+    findings = pl.read_parquet(work / PARTS_DIR / f"{part.index:05d}" / "findings.parquet").cast(FINDING_SCHEMA)
+    if part.index:
+        # The header's findings come from the first part; a later part repeats them.
+        findings = findings.filter(pl.col("row").is_not_null())
+    return findings.with_columns(pl.col("row") + offset)
+
+
+def _bucket_dir(work: Path, kind: str, bucket: int) -> Path:
+    return work / kind / f"{bucket:05d}"
+
+
+def check_parts(cut_file: FileCut, work: Path, options: engine.Options) -> None:
+    """Step 1 for every part, one after the other (the portal saved first by save_portal)."""
+    for part in cut_file.parts:
+        check_part(cut_file, part, work, options)
+
+
+def check_buckets(work: Path, con: duckdb.DuckDBPyConnection, options: engine.Options) -> None:
+    """Step 2 for every bucket, one after the other; nothing to do when the file is unreadable."""
+    parts = checked_parts(work)
+    if parts[0].readable:
+        offsets = row_offsets(parts)
+        for bucket in range(len(parts)):
+            check_bucket(bucket, work, offsets, con, options)
+
+
+def check_in_parts(
+    cut_file: FileCut, con: duckdb.DuckDBPyConnection, options: engine.Options, work: Path
+) -> engine.CheckResult:
+    """All three steps here, one part and one bucket at a time: the local way."""
+    save_portal(con, work, with_store=False)
+    check_parts(cut_file, work, options)
+    check_buckets(work, con, options)
+    return conclude(con, work, options)
