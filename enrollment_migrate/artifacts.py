@@ -7,7 +7,9 @@ unless the caller asks otherwise, and findings' messages (which quote values) ar
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -26,6 +28,22 @@ _VISIBLE = 2
 _MASKED_PART = r"^([^@]{0,2})[^@]*"  # all of the local part but its first two characters
 
 
+def show_login_ids() -> bool:
+    """ENROLLMENT_MIGRATE_SHOW_LOGIN_IDS=1 shows Login IDs as written, where every reader of the
+    artifacts and report pages may see them."""
+    return os.environ.get("ENROLLMENT_MIGRATE_SHOW_LOGIN_IDS") == "1"
+
+
+def masked_values() -> pl.Expr:
+    """A findings frame's `value` with the values of the Login ID column masked."""
+    return (
+        pl.when(pl.col("column") == LOGIN_ID.header)
+        .then(pl.col("value").str.replace(_MASKED_PART, "${1}***"))
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
+
+
 def mask_login(login: str | None) -> str | None:
     """`anna@example.com` -> `an***@example.com`; a username keeps its first two letters."""
     if login is None:
@@ -41,7 +59,9 @@ def mask_emails(text: str) -> str:
     return _EMAIL.sub(lambda match: mask_login(match.group(0)) or "", text)
 
 
-def summary_markdown(summary: dict[str, Any], command: str) -> str:
+def summary_markdown(summary: dict[str, Any], command: str, page: Path | str | None = None) -> str:
+    """The run's verdict and counts, and where its report page and files are (`page`: None when
+    the page could not be built)."""
     verdict = {
         "valid": "✅ **valid**: the file can be applied",
         "applied": "✅ **applied**",
@@ -61,7 +81,11 @@ def summary_markdown(summary: dict[str, Any], command: str) -> str:
         "|---:|---:|---:|",
         "| {certificates} | {credits} | {badges} |".format(**summary),
         "",
-        f"Reports: `{summary['report_dir']}` (summary.json, findings.csv, live.parquet, archived.parquet)",
+        f"Report page: `{page}` (open it in a browser: the verdict, what to fix, the charts)"
+        if page else f"Report page: not built; `enrollment-migrate report {summary['run_id']}` builds it",
+        "",
+        f"Reports: `{summary['report_dir']}` "
+        f"({'report.html, ' if page else ''}summary.json, findings.csv, live.parquet, archived.parquet)",
     ]
     return "\n".join(lines)
 
@@ -69,17 +93,13 @@ def summary_markdown(summary: dict[str, Any], command: str) -> str:
 def findings_by_rule(findings: pl.DataFrame) -> list[dict[str, Any]]:
     counted = findings.group_by("rule", "severity").len("findings").sort("severity", "rule")
     return [
-        {**item, "meaning": ALL_RULES[item["rule"]].summary} for item in counted.to_dicts()
+        {**item, "meaning": ALL_RULES[item["rule"]].summary, "fix": ALL_RULES[item["rule"]].fix}
+        for item in counted.to_dicts()
     ]
 
 
 def findings_sample(findings: pl.DataFrame, mask: bool = True) -> list[dict[str, Any]]:
     sample = findings.head(SAMPLE_SIZE).select("row", "column", "rule", "severity", "value")
     if mask:
-        sample = sample.with_columns(
-            pl.when(pl.col("column") == LOGIN_ID.header)
-            .then(pl.col("value").str.replace(_MASKED_PART, "${1}***"))
-            .otherwise(pl.col("value"))
-            .alias("value")
-        )
+        sample = sample.with_columns(masked_values())
     return sample.to_dicts()

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 from prefect import flow
 
-from enrollment_migrate import apply, warehouse
+from enrollment_migrate import apply, report_page, warehouse
 from enrollment_migrate.publish import publish_or_warn
 
 
@@ -26,6 +26,8 @@ def rollback_flow(run_id: str, now: dt.datetime | None = None, db: str | None = 
         except apply.RollbackRefused as refused:
             return {"run_id": run_id, "state": "refused", "reason": refused.reason, "message": str(refused)}
         publish_or_warn(con, db_file)
+        # Its page said it could be rolled back: now it says it was.
+        report_page.rebuild_recorded_page(con, run_id)
     return {
         "run_id": run_id,
         "state": "rolled_back",

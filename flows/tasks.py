@@ -7,7 +7,6 @@ produces into the run's work folder and passes the folder on.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from enrollment_migrate import apply, artifacts, engine, reports, runs, warehouse
+from enrollment_migrate import apply, artifacts, engine, report_page, reports, runs, warehouse
 from enrollment_migrate.publish import publish_or_warn
 from enrollment_migrate.template_file import load_template, open_saved_template, save_template
 from schemas import rules
@@ -91,25 +90,27 @@ def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
 
 @step(name="report")
 def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None) -> dict[str, object]:
-    """The report folder and the run's artifacts in the Prefect UI; and for a validation, which
-    changes nothing else, its run log entry."""
+    """The report folder with its report page, and the run's artifacts in the Prefect UI; and for
+    a validation, which changes nothing else, its run log entry."""
     result = engine.open_saved_result(checked, with_rows=False)
     summary = runs.summary(plan, result, state or result.state)
     reports.write_findings_csv(result.findings, plan.report_dir / "findings.csv")
     reports.write_summary(summary, plan.report_dir / "summary.json")
-    _create_artifacts(plan, summary, result.findings)
-    if state is None:
-        with warehouse.connect(db) as con:
+    with warehouse.connect(db) as con:
+        if state is None:
             warehouse.record_run(con, runs.run_record(plan, result, result.state), result.findings)
             publish_or_warn(con, db)
+        # After the run log entry: the page shows the run as the warehouse records it.
+        page = report_page.write_page_or_warn(plan.report_dir, con)
+    _create_artifacts(plan, summary, result.findings, page)
     shutil.rmtree(plan.work_dir, ignore_errors=True)
     return summary
 
 
-def _create_artifacts(plan: runs.RunPlan, summary: dict[str, object], findings) -> None:
-    mask = os.environ.get("ENROLLMENT_MIGRATE_SHOW_LOGIN_IDS") != "1"
+def _create_artifacts(plan: runs.RunPlan, summary: dict[str, object], findings, page: Path | None) -> None:
+    mask = not artifacts.show_login_ids()
     create_markdown_artifact(
-        artifacts.summary_markdown(summary, plan.command), key=artifacts.SUMMARY_KEY,
+        artifacts.summary_markdown(summary, plan.command, page), key=artifacts.SUMMARY_KEY,
         description="Verdict, counts, live/archived split, awards and where the reports are.",
     )
     create_table_artifact(

@@ -1,0 +1,477 @@
+"""The report page of a run: `report.html` in its report folder, one self-contained HTML page that
+answers "can I migrate, and what must I fix?" for admins and their consultants.
+
+It is built only from what is stored (the report folder's summary.json, findings.csv and
+live/archived Parquet; the warehouse's run log, snapshots and courses), so that
+`enrollment-migrate report RUN_ID` rebuilds it at any time, showing the run as it is then (rolled
+back, its rollback window closed).
+
+It opens on an air-gapped laptop: no script, no font, image or style sheet fetched from anywhere.
+Tables are great-tables with the system font stack; charts are Vega-Altair specs rendered to
+inline SVG by vl-convert with every external URL refused; the page around them is a Jinja
+template with autoescaping, so that learners' values (a course named `<script>`) stay text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import polars as pl
+
+from enrollment_migrate.apply import ROLLBACK_WINDOW, RUN_ID_SHAPE
+from enrollment_migrate.artifacts import masked_values, show_login_ids
+from enrollment_migrate.engine import two_year_cutoff
+from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.sql_files import sql
+from schemas.rules import ALL_RULES, Severity
+
+PAGE = "report.html"
+# At most this many findings of each rule are shown: enough to see the pattern, few enough that a
+# page sent around holds little of the learners' data (all of them are in findings.csv).
+SAMPLES_PER_RULE = 20
+SEVERITY_ORDER = [Severity.FATAL, Severity.ERROR, Severity.SKIPPED, Severity.WARNING]
+SEVERITY_LABEL = {
+    Severity.FATAL: "fatal: rejects the file",
+    Severity.ERROR: "error: rejects the file (or the row, with --skip-invalid-rows)",
+    Severity.SKIPPED: "skipped: the row is not migrated",
+    Severity.WARNING: "warning: the row is migrated",
+}
+# Colour-blind-safe and apart in lightness too, so that a grey print still tells them apart.
+COMPLETED_COLOUR, OPEN_COLOUR = "#1f5f99", "#e69f00"
+SPLIT_COLOURS = {"live": "#1f5f99", "archived": "#7fa7cc", "skipped": "#b0b0b0",
+                 "not migrated (errors)": "#b3362b"}
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Literal["yes", "no", "undone"]  # the icon and the colour; the words say it too
+    headline: str
+    reason: str
+
+
+def page_path(report_dir: Path) -> Path:
+    return Path(report_dir) / PAGE
+
+
+def report_dir_of(reports: Path, run_id: str) -> Path:
+    """The report folder of a run; refuses (exit 2) what is not a run id, so that no argument
+    reaches outside the reports folder, and a run that wrote no report there."""
+    if not RUN_ID_SHAPE.match(run_id):
+        raise CannotRun(f"{run_id!r} is not a run id (like 20250115T093000Z-1a2b3c; see 'runs').")
+    folder = Path(reports) / run_id
+    if not (folder / "summary.json").is_file():
+        raise CannotRun(
+            f"There is no report of run {run_id} in {reports}: give --reports the folder the run "
+            "wrote to."
+        )
+    return folder
+
+
+def write_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> Path:
+    """Build the page and put it in place in one rename: a reader never sees half of it."""
+    html = build_page(Path(report_dir), con, now)
+    path = page_path(report_dir)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=report_dir, prefix=".report-", suffix=".html", delete=False
+    ) as handle:
+        handle.write(html)
+    os.replace(handle.name, path)
+    return path
+
+
+def write_page_or_warn(report_dir: Path, con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The page after a run: a run that was applied stays applied, and says so with exit status 0,
+    even if its page could not be built; the warning says how to build it later."""
+    try:
+        return write_page(report_dir, con)
+    except Exception:  # noqa: BLE001 - the run's outcome must not depend on its page
+        log.warning(
+            "The report page of %s could not be built; 'enrollment-migrate report %s' builds it.",
+            report_dir, Path(report_dir).name, exc_info=True,
+        )
+        return None
+
+
+def rebuild_recorded_page(con: duckdb.DuckDBPyConnection, run_id: str) -> Path | None:
+    """After a change to a run (a rollback), its page in the folder the run log records, if that
+    folder is reachable from here (a relative one is relative to where the run was started)."""
+    folder = run_facts(con, run_id)["report_dir"]
+    if not folder or not (Path(folder) / "summary.json").is_file():
+        log.info("The report folder of %s is not at %s: its page was not rebuilt.", run_id, folder)
+        return None
+    return write_page_or_warn(Path(folder), con)
+
+
+def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> str:
+    summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
+    run = run_facts(con, summary["run_id"])
+    import_date = dt.date.fromisoformat(summary["import_date"])
+    stores = {
+        store: pl.scan_parquet(report_dir / f"{store}.parquet").select(pl.len()).collect().item()
+        for store in ("live", "archived")
+    }
+    rules = rule_lines(summary["rule_counts"])
+    masked = not show_login_ids()
+    samples = rule_samples(report_dir / "findings.csv", mask=masked)
+    capacity = course_capacity(con, report_dir, summary["run_id"])
+    cutoff = two_year_cutoff(import_date)
+    built_at = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)  # UTC, like the run log
+    return _template().render(
+        summary=summary,
+        run=run,
+        verdict=verdict(summary, run, built_at),
+        icon=_icon,
+        options=_options_text(run["options"]),
+        built_at=built_at,
+        cutoff=cutoff,
+        rules_table=_rules_table(rules) if rules.height else None,
+        samples=[
+            (line, _samples_table(samples.filter(pl.col("rule") == line["rule"]), line["rule"]))
+            for line in rules.iter_rows(named=True)  # one per rule that fired: a few dozen at most
+        ],
+        samples_per_rule=SAMPLES_PER_RULE,
+        masked=masked,
+        findings_total=sum(summary["rule_counts"].values()),
+        by_year_chart=both_widths(by_year_chart, summary["by_year"], cutoff) if summary["by_year"] else None,
+        by_year_table=_by_year_table(summary["by_year"]) if summary["by_year"] else None,
+        split_chart=both_widths(split_chart, split_counts(summary, stores)),
+        split_applied=run["state"] in ("applied", "expired", "rolled_back"),
+        capacity_table=_capacity_table(capacity) if capacity.height else None,
+        capacity_short=int((capacity["short_by"] > 0).sum()),
+        written=_written_table(run) if run["applied_at"] is not None else None,
+        rollback_until=rollback_deadline(run),
+        rollback_open=rollback_open(run, built_at),
+    )
+
+
+def run_facts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    found = con.sql(sql("report_run"), params={"run_id": run_id}).pl().to_dicts()
+    if not found:
+        raise CannotRun(f"The warehouse has no run {run_id}: give --db the warehouse the run used.")
+    return found[0]
+
+
+def rollback_deadline(run: dict[str, Any]) -> dt.datetime | None:
+    return run["applied_at"] + ROLLBACK_WINDOW if run["applied_at"] is not None else None
+
+
+def rollback_open(run: dict[str, Any], now: dt.datetime) -> bool:
+    """Applied and within its window: the daily expire flow may not have closed it yet."""
+    return run["state"] == "applied" and now <= rollback_deadline(run)
+
+
+def verdict(summary: dict[str, Any], run: dict[str, Any], now: dt.datetime) -> Verdict:
+    """Will it go in (or did it), and why, in one sentence: from the run's state at `now`."""
+    state, live, archived = run["state"], summary["live"], summary["archived"]
+    must_fix = f"{_many(summary['errors'], 'finding')} must be fixed first: " + _blocking_rules(
+        summary["rule_counts"]
+    )
+    skipped = summary["skipped"]
+    skipped = f"; {_many(skipped, 'row')} {'is' if skipped == 1 else 'are'} skipped" if skipped else ""
+    warnings = summary["warnings"]
+    warnings = f"; read the {_many(warnings, 'warning')} first" if warnings else ""
+    if state == "valid":
+        return Verdict("yes", "Will go in",
+                       f"Every blocking rule passes: {live:,} live and {archived:,} archived rows "
+                       f"would be migrated{skipped}{warnings}.")
+    if state == "invalid":
+        return Verdict("no", "Will not go in", f"{must_fix}.")
+    if state == "rejected":
+        return Verdict("no", "Did not go in", f"Nothing was applied; {must_fix}.")
+    applied = f"{live:,} live and {archived:,} archived rows went in on {_when(run['applied_at'])}"
+    until = _when(rollback_deadline(run))
+    if state == "applied" and rollback_open(run, now):
+        return Verdict("yes", "Went in", f"{applied}; it can be rolled back until {until}.")
+    if state in ("applied", "expired"):
+        return Verdict("yes", "Went in", f"{applied}; its rollback window closed on {until}.")
+    if state == "rolled_back":
+        return Verdict("undone", "Rolled back",
+                       f"It went in on {_when(run['applied_at'])} and was rolled back on "
+                       f"{_when(run['rolled_back_at'])}: the rows it wrote are gone, and the file "
+                       "may be run again.")
+    raise ValueError(f"run {run['run_id']} has an unknown state {state!r}")
+
+
+def _many(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
+def _blocking_rules(rule_counts: dict[str, int], shown: int = 3) -> str:
+    """`date_sequence ×3, unknown_user ×12 and 2 more rules`: fatal rules first, then errors."""
+    blocking = sorted(
+        ((code, n) for code, n in rule_counts.items() if ALL_RULES[code].severity.blocks_row),
+        key=lambda item: (SEVERITY_ORDER.index(ALL_RULES[item[0]].severity), -item[1], item[0]),
+    )
+    named = [f"{code} ×{n:,}" for code, n in blocking[:shown]]
+    rest = len(blocking) - shown
+    if rest > 0:
+        named.append(_many(rest, 'more rule'))
+    if len(named) < 2:
+        return "".join(named) or "none"
+    return ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def rule_lines(rule_counts: dict[str, int]) -> pl.DataFrame:
+    """One line per rule that fired, the worst first: what it means and how to fix it come from
+    the rule catalogue."""
+    catalogue = pl.DataFrame(
+        [
+            {"rule": r.code, "severity": r.severity.value, "rank": SEVERITY_ORDER.index(r.severity),
+             "meaning": r.summary, "fix": r.fix}
+            for r in ALL_RULES.values()
+        ]
+    )
+    fired = pl.DataFrame(
+        {"rule": list(rule_counts), "findings": list(rule_counts.values())},
+        schema={"rule": pl.String, "findings": pl.Int64},
+    )
+    return (
+        fired.join(catalogue, on="rule", how="left")
+        .sort("rank", pl.col("findings"), "rule", descending=[False, True, False])
+        .drop("rank")
+    )
+
+
+def rule_samples(findings_csv: Path, mask: bool) -> pl.DataFrame:
+    """The first findings of each rule in file order, as findings.csv holds them (values that a
+    spreadsheet would run already neutralised); Login IDs masked unless asked otherwise."""
+    samples = (
+        pl.scan_csv(findings_csv, infer_schema=False)
+        .select(pl.col("row").cast(pl.Int64), "column", "rule", "value")
+        .group_by("rule", maintain_order=True)
+        .head(SAMPLES_PER_RULE)
+        .collect()
+    )
+    return samples.with_columns(masked_values()) if mask else samples
+
+
+def course_capacity(con: duckdb.DuckDBPyConnection, report_dir: Path, run_id: str) -> pl.DataFrame:
+    """Per limited course receiving rows: licenses or places needed and available."""
+    return con.sql(sql("report_course_capacity"), params={
+        "live": str(report_dir / "live.parquet"),
+        "archived": str(report_dir / "archived.parquet"),
+        "run_id": run_id,
+    }).pl()
+
+
+def split_counts(summary: dict[str, Any], stores: dict[str, int]) -> pl.DataFrame:
+    """Where the file's rows go. Live and archived are the rows that pass, from the Parquet (a
+    rejected run's summary counts zero: nothing went in, but the page shows where they would go);
+    the rest of the rows are skipped or have errors."""
+    errors = summary["rows"] - stores["live"] - stores["archived"] - summary["skipped"]
+    return pl.DataFrame({
+        "where": list(SPLIT_COLOURS),
+        "rows": [stores["live"], stores["archived"], summary["skipped"], max(errors, 0)],
+    })
+
+
+# --- charts: Vega-Lite specs rendered to SVG here, no script in the page -----------------------
+
+# Each chart is drawn twice, for a wide and for a narrow screen (the page's CSS shows one), so
+# that its text keeps its size on a phone instead of shrinking with the drawing.
+CHART_WIDTHS = {"wide": 640, "narrow": 300}
+FONT_SIZE = 12
+
+
+def _svg(chart: Any) -> str:
+    import vl_convert
+    from markupsafe import Markup
+
+    chart = chart.configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE).configure_legend(
+        labelFontSize=FONT_SIZE, labelLimit=0
+    ).configure_text(fontSize=FONT_SIZE)
+    # No base URL is allowed: a spec that named remote data would fail here, never on the laptop.
+    # The SVG's text is Vega's, which escapes it; the data are counts and this module's labels.
+    return Markup(vl_convert.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[]))
+
+
+def both_widths(draw: Any, *args: Any) -> dict[str, str]:
+    return {name: draw(*args, width) for name, width in CHART_WIDTHS.items()}
+
+
+def by_year_chart(by_year: list[dict[str, int]], cutoff: dt.date, width: int) -> str:
+    """Records by year, stacked: completed by completion year, open by enrollment year; the
+    two-year cut-off as a dashed line (completed before it go to the archive)."""
+    import altair as alt
+
+    kinds = {"completed": "completed (by completion year)", "open": "open (by enrollment year)"}
+    counts = (
+        pl.DataFrame(by_year, schema={"year": pl.Int32, "completed": pl.Int64, "open": pl.Int64})
+        .unpivot(["completed", "open"], index="year", variable_name="kind", value_name="records")
+        .filter(pl.col("records") > 0)
+        .with_columns(
+            pl.col("kind").replace_strict(kinds),
+            start=pl.date(pl.col("year"), 1, 1),
+            end=pl.date(pl.col("year") + 1, 1, 1),
+        )
+    )
+    # A label every `step` years, so that labels never crowd: about one per 60 pixels.
+    years = max(counts["year"].max(), cutoff.year) - min(counts["year"].min(), cutoff.year) + 1
+    step = max(1, -(-years * 60 // width))
+    x_scale = alt.Scale(type="utc")
+    bars = alt.Chart(counts).mark_bar(stroke="white", strokeWidth=1).encode(
+        x=alt.X("start:T", title="year", scale=x_scale, axis=alt.Axis(
+            format="%Y", labelAngle=0, tickCount={"interval": "year", "step": step},
+        )),
+        x2="end:T",
+        y=alt.Y("sum(records):Q", title="records", stack="zero",
+                axis=alt.Axis(tickMinStep=1, format=",d")),
+        color=alt.Color(
+            "kind:N", title=None, legend=alt.Legend(orient="top", direction="vertical"),
+            scale=alt.Scale(domain=list(kinds.values()), range=[COMPLETED_COLOUR, OPEN_COLOUR]),
+        ),
+        order=alt.Order("kind:N"),
+    )
+    mark = pl.DataFrame({"cutoff": [cutoff], "label": [f"cut-off {cutoff.isoformat()}"]})
+    line = alt.Chart(mark).mark_rule(strokeDash=[6, 4], strokeWidth=2, color="#222").encode(
+        x=alt.X("cutoff:T", scale=x_scale)
+    )
+    label = alt.Chart(mark).mark_text(align="left", baseline="top", dx=4, dy=2, color="#222").encode(
+        x=alt.X("cutoff:T", scale=x_scale), y=alt.value(0), text="label:N"
+    )
+    chart = alt.layer(bars, line, label).properties(
+        width=width, height=220,
+        description="Records by year: completed by completion year, open by enrollment year; "
+        f"completed records before the cut-off {cutoff.isoformat()} are archived.",
+    )
+    return _svg(chart)
+
+
+def split_chart(split: pl.DataFrame, width: int) -> str:
+    import altair as alt
+
+    order = split["where"].to_list()
+    base = alt.Chart(split).encode(
+        y=alt.Y("where:N", sort=order, title=None, axis=alt.Axis(labelLimit=0)),
+        x=alt.X("rows:Q", title="rows", axis=alt.Axis(tickMinStep=1, format=",d")),
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color("where:N", legend=None,
+                        scale=alt.Scale(domain=order, range=list(SPLIT_COLOURS.values())))
+    )
+    labels = base.mark_text(align="left", dx=4).encode(text=alt.Text("rows:Q", format=","))
+    chart = alt.layer(bars, labels).properties(
+        # The labels of the bars take about 150 pixels of the width.
+        width=width - 150, height=30 * split.height,
+        description="Rows by where they go: " + ", ".join(
+            f"{where} {rows}" for where, rows in split.iter_rows()  # four bars
+        ),
+    )
+    return _svg(chart)
+
+
+# --- tables: great-tables, escaped, with the system's own fonts ---------------------------------
+
+def _table(frame: pl.DataFrame, table_id: str, labels: dict[str, str]) -> Any:
+    import great_tables as gt
+
+    return (
+        gt.GT(frame, id=f"table-{table_id}")
+        .cols_label(cases=labels)
+        # The system's fonts, named: nothing to fetch, whatever great-tables' default becomes.
+        .opt_table_font(stack="system-ui", add=False)
+        .tab_options(table_width="100%", table_font_size="0.9rem", column_labels_font_weight="bold")
+    )
+
+
+def _html(table: Any) -> str:
+    from markupsafe import Markup
+
+    return Markup(table.as_raw_html())  # great-tables escapes every unformatted cell
+
+
+def _rules_table(rules: pl.DataFrame) -> str:
+    shown = rules.with_columns(
+        # Links to each rule's samples further down: rule codes are the catalogue's, not data.
+        samples=pl.format("[samples](#rule-{})", pl.col("rule")),
+    ).select("rule", "severity", "findings", "meaning", "fix", "samples")
+    table = _table(shown, "rules", {
+        "rule": "rule", "severity": "severity", "findings": "findings",
+        "meaning": "what it means", "fix": "how to fix it", "samples": "",
+    })
+    return _html(table.fmt_integer(columns="findings").fmt_markdown(columns="samples"))
+
+
+def _samples_table(samples: pl.DataFrame, rule: str) -> str:
+    table = _table(samples.select("row", "column", "value"), f"samples-{rule}",
+                   {"row": "row", "column": "column", "value": "value"})
+    return _html(table.sub_missing(missing_text="–"))
+
+
+def _by_year_table(by_year: list[dict[str, int]]) -> str:
+    frame = pl.DataFrame(by_year, schema={"year": pl.Int32, "completed": pl.Int64, "open": pl.Int64})
+    table = _table(frame, "by-year", {"year": "year", "completed": "completed", "open": "open"})
+    return _html(table.fmt_integer(columns=["completed", "open"], use_seps=True))
+
+
+def _capacity_table(capacity: pl.DataFrame) -> str:
+    shown = capacity.with_columns(
+        enough=pl.when(pl.col("short_by") > 0)
+        .then(pl.format("✘ no: short by {}", pl.col("short_by")))
+        .otherwise(pl.lit("✔ yes"))
+    ).drop("short_by")
+    table = _table(shown, "capacity", {
+        "course": "course", "resource": "limit", "total": "in the portal",
+        "used_by_others": "used by other enrollments", "needed": "needed by this file",
+        "available": "available", "enough": "enough?",
+    })
+    return _html(table.fmt_integer(columns=["total", "used_by_others", "needed", "available"]))
+
+
+def _written_table(run: dict[str, Any]) -> str:
+    written = pl.DataFrame({
+        "what": ["live enrollments", "archived enrollments", "certificates", "credit awards", "badges"],
+        "rows": [run[key] for key in ("enrollments", "archived", "certificates", "credits", "badges")],
+    })
+    table = _table(written, "written", {"what": "written", "rows": "rows"})
+    return _html(table.fmt_integer(columns="rows").sub_missing(missing_text="–"))
+
+
+# --- the page around them ------------------------------------------------------------------------
+
+@cache
+def _template() -> Any:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("enrollment_migrate", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["when"] = _when
+    environment.filters["number"] = lambda n: f"{n:,}"
+    return environment.get_template(PAGE)
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "–"
+
+
+def _icon(outcome: str) -> str:
+    """An inline SVG icon (Font Awesome, through faicons): no icon font to fetch."""
+    from faicons import icon_svg
+    from markupsafe import Markup
+
+    name = {"yes": "circle-check", "no": "circle-xmark", "undone": "rotate-left"}[outcome]
+    return Markup(str(icon_svg(name, height="1.6em", width="1.6em")))
+
+
+def _options_text(options: str | None) -> str:
+    """The options the run was given, as the command line spells them."""
+    chosen = json.loads(options or "{}")
+    flags = [f"--{name.replace('_', '-')}" for name in ("skip_invalid_rows", "skip_existing", "allow_reapply")
+             if chosen.get(name)]
+    return " ".join(flags) or "none"
