@@ -234,6 +234,25 @@ def rollback(
     raise typer.Exit(EXIT_REFUSED if outcome["state"] == "refused" else EXIT_OK)
 
 
+@app.command("report")
+def report_page(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="The run whose page to build (see 'runs').")],
+    open_page: Annotated[bool, typer.Option("--open", help="Then open it in the default browser.")] = False,
+) -> None:
+    """Build a run's report page (report.html in its report folder) again, showing the run as it
+    is now; exit 2 for an unknown run."""
+    from flows.report import report_page_flow
+
+    page = Path(_run_flow(report_page_flow, run_id=run_id, db=ctx.obj["db"], reports_dir=ctx.obj["reports"]))
+    out.print(f"Report page: {page}", highlight=False, soft_wrap=True)
+    if open_page:
+        import webbrowser
+
+        if not webbrowser.open(page.resolve().as_uri()):
+            err.print(f"No browser could be started here: open {page} in one.", highlight=False)
+
+
 @app.command("runs")
 def list_runs(
     ctx: typer.Context,
@@ -306,6 +325,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
             years.add_row(str(year["year"]), str(year["completed"]), str(year["open"]))
         out.print(years)
     out.print(f"Report: {summary['report_dir']}", highlight=False)
+    from enrollment_migrate.report_page import page_path
+
+    page = page_path(Path(summary["report_dir"]))
+    if page.is_file():
+        out.print(f"Report page: {page} (open it in a browser)", highlight=False, soft_wrap=True)
+    else:
+        out.print(f"Report page: not built; 'enrollment-migrate report {summary['run_id']}' builds it",
+                  highlight=False)
 
 
 def _print_first_problems(findings_csv: Path, limit: int = 10) -> None:

@@ -2,8 +2,11 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
+import webbrowser
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -72,6 +75,8 @@ def test_invalid_file_exits_1_with_a_readable_summary(cli_with_portal, tmp_path)
     assert "INVALID" in result.stdout
     assert "unknown_user" in result.stdout
     assert "Report:" in result.stdout
+    page = re.search(r"^Report page: (\S+report\.html) ", result.stdout, re.M).group(1)
+    assert "Will not go in" in Path(page).read_text(encoding="utf-8")
 
 
 def test_valid_file_exits_0(cli_with_portal):
@@ -119,3 +124,30 @@ def test_an_unreachable_prefect_server_exits_2_with_a_message(tmp_path):
     assert done.returncode == 2
     assert done.stdout == ""
     assert "Cannot run" in done.stderr and "127.0.0.1:9" in done.stderr
+
+
+def test_report_builds_a_runs_page_again_and_opens_it(cli_with_portal, monkeypatch):
+    done = cli_with_portal("validate", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15", "--json")
+    summary = json.loads(done.stdout)
+    page = Path(summary["report_dir"]) / "report.html"
+    page.unlink()
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+
+    result = cli_with_portal("report", summary["run_id"], "--open")
+
+    assert result.exit_code == 0, result.output
+    assert f"Report page: {page}" in result.stdout
+    assert "Will go in" in page.read_text(encoding="utf-8")
+    assert opened == [page.resolve().as_uri()]
+
+
+@pytest.mark.parametrize(
+    ("run_id", "message"),
+    [("../reports", "is not a run id"), ("20250115T093000Z-1a2b3c", "There is no report of run")],
+)
+def test_report_of_an_unknown_run_exits_2(cli_with_portal, run_id, message):
+    result = cli_with_portal("report", run_id)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output

@@ -270,6 +270,13 @@ def test_a_page_that_cannot_be_built_leaves_the_run_as_it_was(tmp_path, caplog):
     assert not (tmp_path / "report.html").exists()
 
 
+def test_a_run_the_warehouse_does_not_know_cannot_have_a_page(tmp_path):
+    with warehouse.connect(tmp_path / "w.duckdb") as con, pytest.raises(
+        report_page.CannotRun, match="The warehouse has no run 20250115T093000Z-1a2b3c"
+    ):
+        report_page.run_facts(con, "20250115T093000Z-1a2b3c")
+
+
 @pytest.mark.parametrize("run_id", ["../../etc", "20250115T093000Z-1a2b3c/../x", ""])
 def test_only_run_ids_name_a_report_folder(tmp_path, run_id):
     with pytest.raises(report_page.CannotRun, match="is not a run id"):

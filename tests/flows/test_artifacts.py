@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,8 @@ def test_a_validation_shows_its_verdict_findings_and_years(tmp_path):
             "migration-progress"} <= set(found)
     markdown = found["migration-summary"].data
     assert "invalid" in markdown and summary["run_id"] in markdown and "| 2 | 1 | 0 | 0 | 1 | 0 |" in markdown
+    page = Path(summary["report_dir"]) / "report.html"
+    assert f"Report page: `{page}`" in markdown and page.is_file()
     by_rule = json.loads(found["findings-by-rule"].data)
     assert [(r["rule"], r["severity"], r["findings"]) for r in by_rule] == [("unknown_user", "error", 1)]
     sample = json.loads(found["findings-sample"].data)
