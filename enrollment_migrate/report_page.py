@@ -82,10 +82,15 @@ def write_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
     """Build the page and put it in place in one rename: a reader never sees half of it."""
     html = build_page(Path(report_dir), con, now)
     path = page_path(report_dir)
+    # Owner-only, like the rest of the report folder's learners' data.
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=report_dir, prefix=".report-", suffix=".html", delete=False
     ) as handle:
-        handle.write(html)
+        try:
+            handle.write(html)
+        except BaseException:
+            os.unlink(handle.name)
+            raise
     os.replace(handle.name, path)
     return path
 
@@ -123,7 +128,7 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
     }
     rules = rule_lines(summary["rule_counts"])
     masked = not show_login_ids()
-    samples = rule_samples(report_dir / "findings.csv", mask=masked)
+    samples = rule_samples(report_dir / "findings.csv", mask=masked).partition_by("rule", as_dict=True)
     capacity = course_capacity(con, report_dir, summary["run_id"])
     cutoff = two_year_cutoff(import_date)
     built_at = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)  # UTC, like the run log
@@ -137,7 +142,7 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
         cutoff=cutoff,
         rules_table=_rules_table(rules) if rules.height else None,
         samples=[
-            (line, _samples_table(samples.filter(pl.col("rule") == line["rule"]), line["rule"]))
+            (line, _samples_table(samples[(line["rule"],)], line["rule"]))
             for line in rules.iter_rows(named=True)  # one per rule that fired: a few dozen at most
         ],
         samples_per_rule=SAMPLES_PER_RULE,
@@ -395,6 +400,7 @@ def _rules_table(rules: pl.DataFrame) -> str:
     shown = rules.with_columns(
         # Links to each rule's samples further down: rule codes are the catalogue's, not data.
         samples=pl.format("[samples](#rule-{})", pl.col("rule")),
+        severity=pl.col("severity").replace_strict({s.value: label for s, label in SEVERITY_LABEL.items()}),
     ).select("rule", "severity", "findings", "meaning", "fix", "samples")
     table = _table(shown, "rules", {
         "rule": "rule", "severity": "severity", "findings": "findings",
