@@ -333,6 +333,10 @@ needs_chromium = pytest.mark.skipif(
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-default-apps", "--disable-extensions",
+    "--disable-domain-reliability", "--disable-breakpad",
+    # No name resolves: whatever the browser itself might still try never leaves the machine. The
+    # page's own requests are seen (and refused) before any name is looked up.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
 ]
 
 
@@ -412,3 +416,18 @@ def test_without_colour_the_verdict_is_still_read(pages, browser):
     assert page.locator("#verdict").inner_text().startswith("Will not go in")
     assert page.locator("#verdict .icon svg").get_attribute("aria-hidden") == "true"
     page.close()
+
+
+@needs_chromium
+def test_the_browser_check_would_see_a_page_that_fetches(browser, tmp_path):
+    """The check above is not blind: a page that names a font and an image elsewhere is caught
+    asking for them (and refused; `.invalid` names never resolve anyway)."""
+    context, requests = browser
+    leaky = tmp_path / "leaky.html"
+    leaky.write_text('<link rel="stylesheet" href="https://fonts.example.invalid/css">'
+                     '<img src="http://images.example.invalid/pixel.png">', encoding="utf-8")
+    page = context.new_page()
+    page.goto(leaky.as_uri(), wait_until="load")
+    page.close()
+
+    assert {"https://fonts.example.invalid/css", "http://images.example.invalid/pixel.png"} <= set(requests)
