@@ -122,6 +122,18 @@ def portal_load(
         )
 
 
+PartMb = Annotated[Optional[float], typer.Option(
+    "--part-mb",
+    help="Check files larger than this many MB in parts of that size, memory bounded by it "
+    "[env ENROLLMENT_MIGRATE_PART_MB; 64]; 0 checks any file whole.",
+)]
+DaskAddress = Annotated[Optional[str], typer.Option(
+    "--dask",
+    help="Check the parts on this Dask scheduler (tcp://host:8786; the workers must see the "
+    "file and the reports folder), or 'local' for a cluster in this process.",
+)]
+
+
 @app.command()
 def validate(
     ctx: typer.Context,
@@ -129,6 +141,8 @@ def validate(
     import_date: Annotated[Optional[str], typer.Option(help="Import date, YYYY-MM-DD [today, UTC].")] = None,
     skip_invalid_rows: Annotated[bool, typer.Option(help="Count rows with errors as skipped instead of rejecting the file.")] = False,
     skip_existing: Annotated[bool, typer.Option(help="Skip rows whose enrollment the portal already holds.")] = False,
+    part_mb: PartMb = None,
+    dask: DaskAddress = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary only.")] = False,
 ) -> None:
     """Dry run: every finding, the live/archive split and the awards it would make."""
@@ -136,7 +150,7 @@ def validate(
 
     _summarise_flow(
         ctx, validate_flow, as_json, file, import_date,
-        skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing,
+        skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing, part_mb=part_mb, dask_address=dask,
     )
 
 
@@ -148,6 +162,8 @@ def run(
     skip_invalid_rows: Annotated[bool, typer.Option(help="Drop rows with errors and apply the rest.")] = False,
     skip_existing: Annotated[bool, typer.Option(help="Skip rows whose enrollment the portal already holds.")] = False,
     allow_reapply: Annotated[bool, typer.Option(help="Apply a file again although an earlier run applied it.")] = False,
+    part_mb: PartMb = None,
+    dask: DaskAddress = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary only.")] = False,
 ) -> None:
     """Validate, then apply an acceptable file in one transaction (all of it or nothing)."""
@@ -156,6 +172,7 @@ def run(
     _summarise_flow(
         ctx, run_flow, as_json, file, import_date,
         skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing, allow_reapply=allow_reapply,
+        part_mb=part_mb, dask_address=dask,
     )
 
 

@@ -28,7 +28,7 @@ import polars as pl
 
 from enrollment_migrate import engine
 from enrollment_migrate.file_parts import FileCut, FilePart, read_part
-from enrollment_migrate.template_file import load_template
+from enrollment_migrate.template_file import load_template, not_utf8_findings
 from schemas import rules
 from schemas.findings import FINDING_SCHEMA
 
@@ -44,6 +44,7 @@ class PartChecked:
     record_count: int
     blocked: int
     readable: bool  # False: a file-level finding stops the part (and so the file)
+    bad_byte: int | None = None  # in the file, when a byte that is not UTF-8 stops the part
 
 
 def save_portal(con: duckdb.DuckDBPyConnection, work: Path, with_store: bool) -> engine.Portal:
@@ -82,7 +83,10 @@ def check_part(cut_file: FileCut, part: FilePart, work: Path, options: engine.Op
         target = _bucket_dir(work, BUCKETS_DIR, bucket)
         target.mkdir(parents=True, exist_ok=True)
         candidates.write_parquet(target / f"part-{part.index:05d}.parquet")
-    checked = PartChecked(part.index, template.records_read, template.record_count, rows.blocked, template.readable)
+    bad_byte = None if template.bad_byte is None else template.bad_byte - cut_file.header_end + part.start
+    checked = PartChecked(
+        part.index, template.records_read, template.record_count, rows.blocked, template.readable, bad_byte
+    )
     (folder / "part.json").write_text(json.dumps(asdict(checked)), encoding="utf-8")
     return folder
 
@@ -132,11 +136,15 @@ def conclude(con: duckdb.DuckDBPyConnection, work: Path, options: engine.Options
     offsets = row_offsets(parts)
     findings = [_part_findings(work, part, offset) for part, offset in zip(parts, offsets, strict=True)]
     if not parts[0].readable:  # the header (or the whole file) stops the check
-        return engine.unreadable_result(findings[0], parts[0].record_count, options)
+        # A header problem stops every part, each having counted its records; a file that is
+        # empty or not text stops at the first part, having counted none.
+        record_count = parts[0].record_count and sum(part.record_count for part in parts)
+        return engine.unreadable_result(findings[0], record_count, options)
     for part, part_findings in zip(parts[1:], findings[1:]):
         # A later part stops the file only when it is not UTF-8 (a blank part merely has no rows).
-        if not part.readable and (part_findings["rule"] == rules.NOT_UTF8.code).any():
-            return engine.unreadable_result(part_findings, 0, options)
+        if part.bad_byte is not None:
+            (row,) = part_findings.filter(pl.col("rule") == rules.NOT_UTF8.code)["row"]
+            return engine.unreadable_result(not_utf8_findings(row, part.bad_byte), 0, options)
     checked = [_bucket_dir(work, CHECKED_DIR, bucket) for bucket in range(len(parts))]
     findings += [pl.read_parquet(folder / "findings.parquet") for folder in checked]
     return engine.conclude(

@@ -51,6 +51,7 @@ class TemplateFile:
     # Records after the header, blank ones included: a part of a file numbers its rows on from
     # the records of the parts before it.
     records_read: int = 0
+    bad_byte: int | None = None  # where the first byte that is not UTF-8 is, if one stops the file
 
     @property
     def readable(self) -> bool:
@@ -241,20 +242,16 @@ def _not_utf8(path: Path, source: Path | bytes, bom: int) -> TemplateFile:
         # character to it, where the layout would take it to open a field).
         with _csv_field_limit(len(prefix)):
             row = sum(1 for _ in csv.reader(io.StringIO(prefix, newline="")))
-    return TemplateFile(
-        path,
-        findings_frame(
-            [
-                finding(
-                    rules.NOT_UTF8,
-                    f"The file is not UTF-8: row {row} has a byte sequence that is not UTF-8 "
-                    f"(at byte {position}). Save the file as CSV UTF-8.",
-                    row=row,
-                )
-            ]
-        ),
-        None,
-    )
+    return TemplateFile(path, not_utf8_findings(row, position), None, bad_byte=position)
+
+
+def not_utf8_findings(row: int, position: int) -> pl.DataFrame:
+    return findings_frame([finding(
+        rules.NOT_UTF8,
+        f"The file is not UTF-8: row {row} has a byte sequence that is not UTF-8 "
+        f"(at byte {position}). Save the file as CSV UTF-8.",
+        row=row,
+    )])
 
 
 def _parse_header(source: Path | bytes, bom: int) -> list[str]:

@@ -6,11 +6,14 @@ produces into the run's work folder and passes the folder on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import shutil
 from pathlib import Path
 
-from prefect import task
+from prefect import task, unmapped
+from prefect_dask import DaskTaskRunner
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -20,40 +23,106 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from enrollment_migrate import apply, artifacts, engine, report_page, reports, runs, warehouse
+from enrollment_migrate import (
+    apply, artifacts, engine, file_parts, partitioned, report_page, reports, runs, warehouse,
+)
 from enrollment_migrate.publish import publish_or_warn
-from enrollment_migrate.template_file import load_template, open_saved_template, save_template
 from schemas import rules
 from schemas.findings import finding, findings_frame
 
 step = task(cache_policy=NO_CACHE, persist_result=False)
 
 
-@step(name="load")
-def load(plan: runs.RunPlan) -> Path:
-    save_template(load_template(plan.file), plan.work_dir / "loaded")
-    return plan.work_dir / "loaded"
-
-
-@step(name="check")
-def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
-    options = engine.Options(
+def _options(plan: runs.RunPlan) -> engine.Options:
+    return engine.Options(
         plan.import_date,
         skip_invalid_rows=bool(plan.options.get("skip_invalid_rows")),
         skip_existing=bool(plan.options.get("skip_existing")),
     )
+
+
+def _cut(plan: runs.RunPlan) -> file_parts.FileCut:
+    part_mb = plan.options.get("part_mb")
+    return file_parts.cut(plan.file, None if part_mb is None else int(part_mb * (1 << 20)))
+
+
+@step(name="load")
+def load(plan: runs.RunPlan, db: Path) -> Path:
+    """The file, part by part, through the per-row rules (partitioned, step 1)."""
     with warehouse.connect(db) as con:
-        result = engine.check_file(open_saved_template(loaded), con, options)
-        if plan.command == "run" and not plan.options.get("allow_reapply"):
-            earlier = apply.runs_that_applied(con, plan.sha256)
-            if earlier:
-                result = engine.reject_file(result, findings_frame([finding(
-                    rules.FILE_ALREADY_MIGRATED,
-                    f"This file (same SHA-256) was applied by run {earlier[-1]}, which has not "
-                    "been rolled back; --allow-reapply applies it again.",
-                )]))
+        partitioned.save_portal(con, plan.work_dir, with_store=False)
+    partitioned.check_parts(_cut(plan), plan.work_dir, _options(plan))
+    return plan.work_dir
+
+
+@step(name="check")
+def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
+    """The rules across rows, learner bucket by learner bucket, then the course rules and the
+    verdict (partitioned, steps 2 and 3)."""
+    with warehouse.connect(db) as con:
+        partitioned.check_buckets(loaded, con, _options(plan))
+        result = _refused_if_applied_before(con, plan, partitioned.conclude(con, loaded, _options(plan)))
     engine.save_result(result, plan.work_dir / "checked")
     return plan.work_dir / "checked"
+
+
+def _refused_if_applied_before(con, plan: runs.RunPlan, result: engine.CheckResult) -> engine.CheckResult:
+    if plan.command == "run" and not plan.options.get("allow_reapply"):
+        earlier = apply.runs_that_applied(con, plan.sha256)
+        if earlier:
+            return engine.reject_file(result, findings_frame([finding(
+                rules.FILE_ALREADY_MIGRATED,
+                f"This file (same SHA-256) was applied by run {earlier[-1]}, which has not "
+                "been rolled back; --allow-reapply applies it again.",
+            )]))
+    return result
+
+
+# On a Dask cluster each part and each learner bucket is a task of its own, reading and writing
+# Parquet in the run's work folder (which the workers must see); the store stays with the flow.
+
+@step(name="load part")
+def load_part(plan: runs.RunPlan, cut_file: file_parts.FileCut, part: file_parts.FilePart) -> Path:
+    return partitioned.check_part(cut_file, part, plan.work_dir, _options(plan))
+
+
+@step(name="check learners")
+def check_learners(plan: runs.RunPlan, bucket: int, offsets: list[int]) -> Path:
+    with contextlib.closing(partitioned.store_copy(plan.work_dir)) as con:
+        return partitioned.check_bucket(bucket, plan.work_dir, offsets, con, _options(plan))
+
+
+@step(name="conclude")
+def conclude(plan: runs.RunPlan, db: Path) -> Path:
+    with warehouse.connect(db) as con:
+        result = _refused_if_applied_before(con, plan, partitioned.conclude(con, plan.work_dir, _options(plan)))
+    engine.save_result(result, plan.work_dir / "checked")
+    return plan.work_dir / "checked"
+
+
+def check_on_dask(run: runs.RunPlan, db: Path, address: str) -> Path:
+    """The check with its per-part and per-bucket work on a Dask cluster: `address` is a
+    scheduler's (tcp://host:8786), or "local" for a cluster of threads in this process."""
+    cut_file = _cut(run)
+    with warehouse.connect(db) as con:
+        partitioned.save_portal(con, run.work_dir, with_store=True)
+    with dask_runner(address) as runner:
+        runner.map(load_part, {"plan": unmapped(run), "cut_file": unmapped(cut_file), "part": list(cut_file.parts)}).result()
+        parts = partitioned.checked_parts(run.work_dir)
+        if parts[0].readable:
+            offsets = partitioned.row_offsets(parts)
+            runner.map(check_learners, {
+                "plan": unmapped(run), "bucket": list(range(len(parts))), "offsets": unmapped(offsets),
+            }).result()
+    return conclude(run, db)
+
+
+def dask_runner(address: str) -> DaskTaskRunner:
+    # The cluster's own INFO lines (workers starting, connections) would bury the run's.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    if address == "local":
+        return DaskTaskRunner(cluster_kwargs={"processes": False, "n_workers": 2, "threads_per_worker": 1})
+    return DaskTaskRunner(address=address)
 
 
 @step(name="split")
@@ -144,9 +213,14 @@ class Progress:
 
 def load_check_split(run: runs.RunPlan, db: Path, progress: Progress) -> Path:
     """The steps validate and run share; returns the checked result's folder."""
-    loaded = load(run)
-    progress.step_done()
-    checked = check(run, loaded, db)
+    address = run.options.get("dask_address")
+    if address:
+        checked = check_on_dask(run, db, address)
+        progress.step_done()
+    else:
+        loaded = load(run, db)
+        progress.step_done()
+        checked = check(run, loaded, db)
     progress.step_done()
     split(run, checked)
     progress.step_done()
