@@ -35,8 +35,9 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
 		tests/enrollment_migrate/test_bad_input.py tests/enrollment_migrate/prepare/test_prepare_bad_input.py
 
+# validate, run and rollback at 1M and 10M rows against a Polars baseline (docs/performance.md).
 bench: $(STAMP)
-	$(BIN)/python bench/validate_million_rows.py
+	$(BIN)/python bench/run.py --rows 1000000 --rows 10000000
 
 # A local Prefect server (SQLite in $(PREFECT_HOME), 127.0.0.1 only) with the deployments served
 # on this machine; Ctrl-C stops both. The flow runs log at INFO so that the UI shows their logs.

@@ -26,13 +26,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from enrollment_migrate import engine
+from enrollment_migrate import engine, warehouse
 from enrollment_migrate.file_parts import FileCut, FilePart, read_part
 from enrollment_migrate.template_file import load_template, not_utf8_findings
 from schemas import rules
 from schemas.findings import FINDING_SCHEMA
 
 PORTAL_DIR, PARTS_DIR, BUCKETS_DIR, CHECKED_DIR = "portal", "parts", "learners", "checked-learners"
+# Files between steps are read once, soon after: fast to write matters more than small.
+_WORK_FILE = {"compression": "lz4", "statistics": False}
 # What a copy of the store's enrollments holds: what the existing-enrollment rule compares.
 _HELD_COLUMNS = "user_id, course_id, status, completed_at"
 
@@ -63,7 +65,7 @@ def save_portal(con: duckdb.DuckDBPyConnection, work: Path, with_store: bool) ->
 
 def store_copy(work: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that answers the bucket rules' SQL from the copy save_portal made."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": warehouse.memory_limit()})
     for table in ("enrollments", "archived_enrollments", "courses"):
         con.read_parquet(str(work / PORTAL_DIR / f"{table}.parquet")).create_view(table)
     return con
@@ -76,13 +78,13 @@ def check_part(cut_file: FileCut, part: FilePart, work: Path, options: engine.Op
     rows = engine.check_rows(template, portal, options)
     folder = work / PARTS_DIR / f"{part.index:05d}"
     folder.mkdir(parents=True, exist_ok=True)
-    rows.findings.write_parquet(folder / "findings.parquet")
+    rows.findings.write_parquet(folder / "findings.parquet", **_WORK_FILE)
     buckets = len(cut_file.parts)
     spread = rows.candidates.with_columns(bucket=pl.col("user_id") % buckets)
     for (bucket,), candidates in spread.partition_by("bucket", as_dict=True, include_key=False).items():
         target = _bucket_dir(work, BUCKETS_DIR, bucket)
         target.mkdir(parents=True, exist_ok=True)
-        candidates.write_parquet(target / f"part-{part.index:05d}.parquet")
+        candidates.write_parquet(target / f"part-{part.index:05d}.parquet", **_WORK_FILE)
     bad_byte = None if template.bad_byte is None else template.bad_byte - cut_file.header_end + part.start
     checked = PartChecked(
         part.index, template.records_read, template.record_count, rows.blocked, template.readable, bad_byte
@@ -125,8 +127,8 @@ def check_bucket(
     findings, migrated = engine.check_learners(con, candidates, portal.settings, options)
     folder = _bucket_dir(work, CHECKED_DIR, bucket)
     folder.mkdir(parents=True, exist_ok=True)
-    findings.write_parquet(folder / "findings.parquet")
-    migrated.write_parquet(folder / "migrated.parquet")
+    findings.write_parquet(folder / "findings.parquet", **_WORK_FILE)
+    migrated.write_parquet(folder / "migrated.parquet", **_WORK_FILE)
     return folder
 
 

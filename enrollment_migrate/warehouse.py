@@ -68,13 +68,22 @@ def connect(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+# DuckDB would take 80% of the machine before spilling to disk; a bound keeps a run of any size
+# (sorting and joining a file's rows in the apply) within a known share of memory.
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+def memory_limit() -> str:
+    return os.environ.get("ENROLLMENT_MIGRATE_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
+
+
 def _open_waiting(state: Path) -> duckdb.DuckDBPyConnection:
     """DuckDB lets one process write a file: wait for another command to finish with it."""
     timeout = float(os.environ.get("ENROLLMENT_MIGRATE_LOCK_TIMEOUT", "30"))
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return duckdb.connect(str(state))
+            return duckdb.connect(str(state), config={"memory_limit": memory_limit()})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
