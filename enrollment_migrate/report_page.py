@@ -298,7 +298,9 @@ def _svg(chart: Any) -> str:
     ).configure_text(fontSize=FONT_SIZE)
     # No base URL is allowed: a spec that named remote data would fail here, never on the laptop.
     # The SVG's text is Vega's, which escapes it; the data are counts and this module's labels.
-    return Markup(vl_convert.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[]))
+    # Not validated against the Vega-Lite schema on each run (a fifth of the page's time): the
+    # specs are this module's, and the tests render every one of them.
+    return Markup(vl_convert.vegalite_to_svg(chart.to_dict(validate=False), allowed_base_urls=[]))
 
 
 def both_widths(draw: Any, *args: Any) -> dict[str, str]:
