@@ -84,8 +84,10 @@ def summary_markdown(summary: dict[str, Any], command: str, page: Path | str | N
         f"Report page: `{page}` (open it in a browser: the verdict, what to fix, the charts)"
         if page else f"Report page: not built; `enrollment-migrate report {summary['run_id']}` builds it",
         "",
-        f"Reports: `{summary['report_dir']}` "
-        f"({'report.html, ' if page else ''}summary.json, findings.csv, live.parquet, archived.parquet)",
+        (
+            f"Reports: `{summary['report_dir']}` "
+            f"({'report.html, ' if page else ''}summary.json, findings.csv, live.parquet, archived.parquet)"
+        ),
     ]
     return "\n".join(lines)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import HEADERS, IMPORT_DATE, REPO, write_template
+
 from enrollment_migrate import portal, report_page, warehouse
 from flows.rollback import rollback_flow
 from flows.run import run_flow
@@ -167,8 +167,8 @@ def test_learners_values_are_text_never_markup_and_login_ids_are_masked(pages):
 def test_the_page_needs_nothing_from_the_network(pages, name):
     html = html_of(pages[name])
 
-    assert not re.search(r"""(?:src|href|action|poster|srcset)\s*=\s*["']?\s*(?:[a-z]+:)?//""", html, re.I)
-    assert not re.search(r"""url\(\s*["']?\s*(?:[a-z]+:)?//""", html, re.I)
+    assert not re.search(r"""(?:src|href|action|poster|srcset)\s*=\s*["']?\s*(?:[a-z]+:)?//""", html, re.IGNORECASE)
+    assert not re.search(r"""url\(\s*["']?\s*(?:[a-z]+:)?//""", html, re.IGNORECASE)
     assert "@import" not in html and "<link" not in html.lower() and "<script" not in html.lower()
     assert "googleapis" not in html
 
@@ -295,8 +295,8 @@ SUMMARY = {"live": 10, "archived": 5, "skipped": 0, "errors": 0, "warnings": 0, 
         ("valid", {}, APPLIED_AT, "yes", "Will go in",
          "Every blocking rule passes: 10 live and 5 archived rows would be migrated."),
         ("valid", {"skipped": 3, "warnings": 1200}, APPLIED_AT, "yes", "Will go in",
-         "Every blocking rule passes: 10 live and 5 archived rows would be migrated; 3 rows are "
-         "skipped; read the 1,200 warnings first."),
+         ("Every blocking rule passes: 10 live and 5 archived rows would be migrated; 3 rows are "
+          "skipped; read the 1,200 warnings first.")),
         ("invalid", {"errors": 7, "rule_counts": {"unknown_user": 4, "date_sequence": 1, "bad_score": 1,
                                                   "invalid_date": 1, "reminders_enabled": 2}},
          APPLIED_AT, "no", "Will not go in",
@@ -304,17 +304,17 @@ SUMMARY = {"live": 10, "archived": 5, "skipped": 0, "errors": 0, "warnings": 0, 
         ("rejected", {"errors": 1, "rule_counts": {"file_already_migrated": 1}}, APPLIED_AT, "no",
          "Did not go in", "Nothing was applied; 1 finding must be fixed first: file_already_migrated ×1."),
         ("applied", {}, APPLIED_AT + dt.timedelta(hours=168), "yes", "Went in",
-         "10 live and 5 archived rows went in on 2025-01-15 09:30 UTC; it can be rolled back until "
-         "2025-01-22 09:30 UTC."),
+         ("10 live and 5 archived rows went in on 2025-01-15 09:30 UTC; it can be rolled back until "
+          "2025-01-22 09:30 UTC.")),
         ("applied", {}, APPLIED_AT + dt.timedelta(hours=168, minutes=1), "yes", "Went in",
-         "10 live and 5 archived rows went in on 2025-01-15 09:30 UTC; its rollback window closed on "
-         "2025-01-22 09:30 UTC."),
+         ("10 live and 5 archived rows went in on 2025-01-15 09:30 UTC; its rollback window closed on "
+          "2025-01-22 09:30 UTC.")),
         ("expired", {}, APPLIED_AT + dt.timedelta(days=30), "yes", "Went in",
-         "10 live and 5 archived rows went in on 2025-01-15 09:30 UTC; its rollback window closed on "
-         "2025-01-22 09:30 UTC."),
+         ("10 live and 5 archived rows went in on 2025-01-15 09:30 UTC; its rollback window closed on "
+          "2025-01-22 09:30 UTC.")),
         ("rolled_back", {}, APPLIED_AT + dt.timedelta(days=1), "undone", "Rolled back",
-         "It went in on 2025-01-15 09:30 UTC and was rolled back on 2025-01-16 10:00 UTC: the rows it "
-         "wrote are gone, and the file may be run again."),
+         ("It went in on 2025-01-15 09:30 UTC and was rolled back on 2025-01-16 10:00 UTC: the rows it "
+          "wrote are gone, and the file may be run again.")),
     ],
 )
 def test_the_verdict_says_in_one_sentence_whether_it_goes_in_and_why(state, summary, now, outcome, headline, reason):
