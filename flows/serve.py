@@ -64,6 +64,7 @@ def deployments() -> list[Any]:
             parameters={
                 "file": f"{SAMPLE}/migration.csv", "import_date": None,
                 "skip_invalid_rows": False, "skip_existing": False, "allow_reapply": False,
+                "part_mb": None, "dask_address": None,
             },
             tags=["run"],
             concurrency_limit=1,  # a second migration waits (AwaitingConcurrencySlot)
@@ -76,7 +77,7 @@ def deployments() -> list[Any]:
             ),
             parameters={
                 "file": f"{SAMPLE}/migration.csv", "import_date": None,
-                "skip_invalid_rows": False, "skip_existing": False,
+                "skip_invalid_rows": False, "skip_existing": False, "part_mb": None, "dask_address": None,
             },
             tags=["validate"],
         ),
