@@ -46,6 +46,12 @@ def migrated_frame(migrated: Migrated) -> pl.LazyFrame:
     return migrated.lazy() if isinstance(migrated, pl.DataFrame) else pl.scan_parquet(migrated)
 
 
+def summed(migrated: Migrated, query: pl.LazyFrame) -> pl.DataFrame:
+    """A small aggregate of the migrated rows: over files, by Polars' streaming engine, which
+    reads them a batch at a time (the default engine would load every column it needs whole)."""
+    return query.collect(engine="in-memory" if isinstance(migrated, pl.DataFrame) else "streaming")
+
+
 class PortalNotLoaded(Exception):
     """The warehouse has no users or no courses: there is nothing to validate against."""
 
@@ -523,7 +529,8 @@ def course_findings(
 def _by_year(migrated: Migrated, import_date: dt.date) -> list[dict[str, int]]:
     """The checklist's counts: finished rows by year of completion, open rows by year created."""
     finished = pl.col("status").is_in(FINISHED_STATUSES)
-    counted = (
+    counted = summed(
+        migrated,
         migrated_frame(migrated)
         .select(
             year=pl.when(finished).then(pl.col("completed_at").dt.year()).otherwise(
@@ -534,8 +541,7 @@ def _by_year(migrated: Migrated, import_date: dt.date) -> list[dict[str, int]]:
         )
         .group_by("year")
         .agg(pl.col("completed").sum(), pl.col("open").sum())
-        .sort("year")
-        .collect()
+        .sort("year"),
     )
     return counted.to_dicts()
 
@@ -554,13 +560,13 @@ def _result(
     errors = int((severity == Severity.ERROR).sum())
     rule_skipped = findings.filter(pl.col("severity") == Severity.SKIPPED)["row"].n_unique()
     invalid = fatal > 0 or (errors > 0 and not options.skip_invalid_rows)
-    stored = migrated_frame(migrated).select(
+    stored = summed(migrated, migrated_frame(migrated).select(
         live=(pl.col("store") == "live").sum(),
         archived=(pl.col("store") == "archived").sum(),
         certificates=pl.col("certificate").is_not_null().sum(),
         credits=pl.col("credits").sum(),
         badges=pl.col("badge").is_not_null().sum(),
-    ).collect().row(0, named=True)
+    )).row(0, named=True)
     counts = Counts(
         rows=rows,
         live=int(stored["live"]),
