@@ -124,8 +124,8 @@ def portal_load(
 
 PartMb = Annotated[Optional[float], typer.Option(
     "--part-mb",
-    help="Check files larger than this many MB in parts of that size, memory bounded by it "
-    "[env ENROLLMENT_MIGRATE_PART_MB; 64]; 0 checks any file whole.",
+    help="Check the file in parts of about this many MB, memory bounded by it [env "
+    "ENROLLMENT_MIGRATE_PART_MB; an eighth of the file, 8 to 64]; 0 checks it whole.",
 )]
 DaskAddress = Annotated[Optional[str], typer.Option(
     "--dask",

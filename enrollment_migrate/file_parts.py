@@ -17,10 +17,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# Files up to this size are checked whole, larger ones in parts of about this size: big enough
-# that the work per part outweighs its fixed cost, small enough that a part's work (about ten
-# times its bytes) stays a fraction of memory. ENROLLMENT_MIGRATE_PART_MB overrides it.
-DEFAULT_PART_BYTES = 64 << 20
+# A part's check takes about ten times its bytes in memory. Cutting a file into PARTS_PER_FILE
+# parts keeps that near the file's own size; parts of MIN_PART_BYTES or more keep the fixed cost
+# of a part (a few small files, a query plan) small beside its work, and parts of at most
+# MAX_PART_BYTES bound memory for files of any size. ENROLLMENT_MIGRATE_PART_MB sets one size.
+PARTS_PER_FILE = 8
+MIN_PART_BYTES = 8 << 20
+MAX_PART_BYTES = 64 << 20
 PART_BYTES_VARIABLE = "ENROLLMENT_MIGRATE_PART_MB"
 
 _QUOTE, _NEWLINE = b'"', b"\n"
@@ -40,17 +43,20 @@ class FileCut:
     parts: tuple[FilePart, ...]
 
 
-def part_bytes_setting() -> int:
-    """The part size in bytes: ENROLLMENT_MIGRATE_PART_MB when set, else the default."""
+def part_bytes_for(size: int) -> int:
+    """The part size for a file of `size` bytes: ENROLLMENT_MIGRATE_PART_MB when set, else an
+    eighth of the file, between 8 and 64 MB (a file under 8 MB is one part)."""
     given = os.environ.get(PART_BYTES_VARIABLE)
-    return int(float(given) * (1 << 20)) if given else DEFAULT_PART_BYTES
+    if given:
+        return int(float(given) * (1 << 20))
+    return min(MAX_PART_BYTES, max(MIN_PART_BYTES, size // PARTS_PER_FILE))
 
 
 def cut(path: str | Path, part_bytes: int | None = None) -> FileCut:
-    """Parts of about `part_bytes` (None: the setting; 0: the whole file as one part)."""
+    """Parts of about `part_bytes` (None: part_bytes_for the file; 0: the whole file as one)."""
     path = Path(path)
-    part_bytes = part_bytes_setting() if part_bytes is None else part_bytes
     size = path.stat().st_size
+    part_bytes = part_bytes_for(size) if part_bytes is None else part_bytes
     if size == 0:
         return FileCut(path, 0, (FilePart(0, 0, 0),))
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:

@@ -137,3 +137,13 @@ def test_an_empty_or_header_only_file_is_one_part(tmp_path):
     header.write_text(",".join(HEADERS), encoding="utf-8")  # no line break at all
     assert file_parts.cut(empty, 10).parts == (file_parts.FilePart(0, 0, 0),)
     assert file_parts.cut(header, 10).header_end == header.stat().st_size
+
+
+def test_a_file_is_cut_in_eighths_of_8_to_64_mb_unless_told(monkeypatch):
+    monkeypatch.delenv(file_parts.PART_BYTES_VARIABLE, raising=False)
+    mb = 1 << 20
+    assert file_parts.part_bytes_for(5 * mb) == 8 * mb  # one part: smaller than a part
+    assert file_parts.part_bytes_for(200 * mb) == 25 * mb
+    assert file_parts.part_bytes_for(9000 * mb) == 64 * mb
+    monkeypatch.setenv(file_parts.PART_BYTES_VARIABLE, "0.5")
+    assert file_parts.part_bytes_for(9000 * mb) == mb // 2
