@@ -11,7 +11,6 @@ rather than an error about the whole file.
 from __future__ import annotations
 
 import csv
-import json
 import mmap
 import io
 from collections.abc import Iterator
@@ -404,29 +403,3 @@ def _trimmed(value: pl.Expr) -> pl.Expr:
     padded = value.str.contains(_PADDED_OR_EMPTY)
     stripped = value.str.strip_chars()
     return pl.when(padded).then(pl.when(stripped != "").then(stripped)).otherwise(value)
-
-
-def save_template(template: TemplateFile, directory: Path) -> None:
-    """Keep a loaded file on disk so that the next step (another task) can pick it up."""
-    directory.mkdir(parents=True, exist_ok=True)
-    template.findings.write_ipc(directory / "file_findings.arrow", compression="lz4")
-    if template.rows is not None:
-        template.rows.write_ipc(directory / "rows.arrow", compression="lz4")
-    meta = {
-        "path": str(template.path), "record_count": template.record_count, "headers": template.headers,
-        "records_read": template.records_read,
-    }
-    (directory / "template.json").write_text(json.dumps(meta), encoding="utf-8")
-
-
-def open_saved_template(directory: Path) -> TemplateFile:
-    meta = json.loads((directory / "template.json").read_text(encoding="utf-8"))
-    rows_path = directory / "rows.arrow"
-    return TemplateFile(
-        Path(meta["path"]),
-        pl.read_ipc(directory / "file_findings.arrow"),
-        pl.read_ipc(rows_path) if rows_path.exists() else None,
-        meta["record_count"],
-        meta["headers"],
-        meta.get("records_read", meta["record_count"]),
-    )
