@@ -63,15 +63,15 @@ def publish_or_warn(con: duckdb.DuckDBPyConnection, db: str | Path) -> bool:
 def _sync_partitions(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not (folder / f"{_EMPTY}.parquet").exists():
-        _write(con.sql(f"select * from {table} limit 0").pl(), folder, _EMPTY)
+        _write(con.sql(f"select * from {table} limit 0"), folder, _EMPTY)
     wanted = _partitions_in_state(con, table)
     present = {p.stem for p in folder.glob("*.parquet")} - {_EMPTY}
     for name in sorted(set(wanted) - present):
         run_id = wanted[name]
         rows = (
-            con.sql(f"select * from {table} where run_id is null").pl()
+            con.sql(f"select * from {table} where run_id is null")
             if run_id is None
-            else con.sql(f"select * from {table} where run_id = $run_id", params={"run_id": run_id}).pl()
+            else con.sql(f"select * from {table} where run_id = $run_id", params={"run_id": run_id})
         )
         _write(rows, folder, name)
     for name in present - set(wanted):
@@ -90,11 +90,12 @@ def _partitions_in_state(con: duckdb.DuckDBPyConnection, table: str) -> dict[str
     return names
 
 
-def _write(frame, folder: Path, name: str) -> None:
-    """Write under a name the views do not match, then move into place: never a partial file."""
+def _write(rows: duckdb.DuckDBPyRelation, folder: Path, name: str) -> None:
+    """Write under a name the views do not match, then move into place: never a partial file.
+    DuckDB streams the rows to the file (a run's partition can hold a hundred million)."""
     temporary = folder / f".{name}.parquet.tmp"
     try:
-        frame.write_parquet(temporary)
+        rows.write_parquet(str(temporary))
         fault_point("publish")
     except BaseException:
         temporary.unlink(missing_ok=True)
