@@ -61,7 +61,12 @@ def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
     verdict (partitioned, steps 2 and 3)."""
     with warehouse.connect(db) as con:
         partitioned.check_buckets(loaded, con, _options(plan))
-        result = _refused_if_applied_before(con, plan, partitioned.conclude(con, loaded, _options(plan)))
+        return _concluded(plan, con)
+
+
+def _concluded(plan: runs.RunPlan, con) -> Path:
+    """The verdict from the parts' and buckets' files, saved for the next task."""
+    result = _refused_if_applied_before(con, plan, partitioned.conclude(con, plan.work_dir, _options(plan)))
     engine.save_result(result, plan.work_dir / "checked")
     return plan.work_dir / "checked"
 
@@ -95,9 +100,7 @@ def check_learners(plan: runs.RunPlan, bucket: int, offsets: list[int]) -> Path:
 @step(name="conclude")
 def conclude(plan: runs.RunPlan, db: Path) -> Path:
     with warehouse.connect(db) as con:
-        result = _refused_if_applied_before(con, plan, partitioned.conclude(con, plan.work_dir, _options(plan)))
-    engine.save_result(result, plan.work_dir / "checked")
-    return plan.work_dir / "checked"
+        return _concluded(plan, con)
 
 
 def check_on_dask(run: runs.RunPlan, db: Path, address: str) -> Path:
