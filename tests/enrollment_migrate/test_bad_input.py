@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import HEADERS, IMPORT_DATE
+from enrollment_migrate import file_parts, partitioned
 from enrollment_migrate.apply import fingerprint
 from enrollment_migrate.engine import Options, check_file
 from enrollment_migrate.template_file import load_template
@@ -99,3 +100,34 @@ def test_extreme_shapes_end_in_findings(portal_db, tmp_path):
     }
     for name, text in cases.items():
         assert_validation_survives(portal_db, tmp_path, text.encode("utf-8")), name
+
+
+@given(data=template_like_files(), part_bytes=st.integers(min_value=1, max_value=200))
+def test_damaged_files_checked_in_parts_end_in_findings(portal_db, tmp_path_factory, data, part_bytes):
+    path = tmp_path_factory.mktemp("parts") / "fuzzed.csv"
+    path.write_bytes(data)
+    result = partitioned.check_in_parts(
+        file_parts.cut(path, part_bytes), portal_db, Options(IMPORT_DATE), tmp_path_factory.mktemp("work")
+    )
+    Findings.validate(result.findings)
+    assert result.state in ("valid", "invalid")
+
+
+# Fields a spreadsheet writes and reads back the same (RFC 4180 quoting, UTF-8, no NUL).
+clean_field = st.one_of(st.sampled_from([v for v in NASTY if v not in ("\x00", "\r", "\r\n")]),
+                        st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=10))
+
+
+@given(rows=st.lists(st.lists(clean_field, min_size=5, max_size=9), min_size=1, max_size=12),
+       part_bytes=st.integers(min_value=1, max_value=120))
+def test_parts_of_any_well_quoted_file_find_what_the_whole_file_finds(portal_db, tmp_path_factory, rows, part_bytes):
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([ALL_HEADERS, *rows])
+    path = tmp_path_factory.mktemp("parts") / "clean.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    whole = check_file(load_template(path), portal_db, Options(IMPORT_DATE))
+    parts = partitioned.check_in_parts(
+        file_parts.cut(path, part_bytes), portal_db, Options(IMPORT_DATE), tmp_path_factory.mktemp("work")
+    )
+    assert parts.findings.sort(pl.all()).equals(whole.findings.sort(pl.all()))
+    assert (parts.state, parts.counts) == (whole.state, whole.counts)
