@@ -65,9 +65,11 @@ def cut(path: str | Path, part_bytes: int | None = None) -> FileCut:
         bounds = [header_end]
         while part_bytes and size - bounds[-1] > part_bytes:
             # No quote is open at a cut, so the quotes since the last cut tell whether one is
-            # open at the next target.
+            # open at the next target. They are counted in a block read, not through the map:
+            # mapped pages stay resident and would count as the process's memory.
             target = bounds[-1] + part_bytes
-            odd = data[bounds[-1]:target].count(_QUOTE) % 2 == 1
+            handle.seek(bounds[-1])
+            odd = handle.read(part_bytes).count(_QUOTE) % 2 == 1
             end, _ = _record_end(data, target, odd=odd, limit=target + part_bytes)
             if end == -1 or end >= size:
                 break
