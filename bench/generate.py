@@ -7,7 +7,7 @@ however many rows are asked for (100 million make a file of about 9 GB). Randomn
 hash of the row's index, so the same size always gives the same file.
 
 The file has the seven template columns, the five statuses (and their real mix), d/m/yyyy dates
-with and without zero padding over ten years, scores on Passed/Failed, up to 50,000 users and
+with and without zero padding over ten years, scores on Passed/Failed, a user per 20 rows and
 200 courses with a skewed popularity, and about 1% faults: bad dates, unknown users, blank
 scores on Passed rows, and exact duplicates a little later in the file. The portal holds those
 users and courses (licensed and instructor-led courses with room for their rows, certificates,
@@ -261,13 +261,16 @@ def courses_frame(courses: list[str], incoming: pl.DataFrame) -> pl.DataFrame:
 
 BLOCK_ROWS = 2_000_000
 MAX_EXISTING = 10_000
+# A learner has about 20 records (a few years of mandatory training): users grow with the file.
+USER_SHARE = 20
+MAX_USERS = 5_000_000
 
 
 def generate(work: Path, n_rows: int, import_date: dt.date = IMPORT_DATE) -> dict[str, object]:
     """Write migration.csv, portal_users.csv, portal_courses.csv, portal_enrollments.csv in
     `work`, and generated.json describing them; returns that description."""
     work.mkdir(parents=True, exist_ok=True)
-    n_users = min(50_000, max(50, n_rows // 20))
+    n_users = min(MAX_USERS, max(50, n_rows // USER_SHARE))
     names = course_names()
     users = users_frame(n_users)
     paths = {

@@ -71,9 +71,11 @@ def store_copy(work: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def check_part(cut_file: FileCut, part: FilePart, work: Path, options: engine.Options) -> Path:
-    """Step 1 for one part; returns its folder."""
-    portal = engine.Portal.open(work / PORTAL_DIR)
+def check_part(
+    cut_file: FileCut, part: FilePart, work: Path, options: engine.Options, portal: engine.Portal | None = None
+) -> Path:
+    """Step 1 for one part; returns its folder. `portal`: as save_portal left it, if at hand."""
+    portal = portal or engine.Portal.open(work / PORTAL_DIR)
     template = load_template(cut_file.path, read_part(cut_file, part), first_part=part.index == 0)
     rows = engine.check_rows(template, portal, options)
     folder = work / PARTS_DIR / f"{part.index:05d}"
@@ -123,8 +125,8 @@ def check_bucket(
         ]
         or [engine.empty_candidates()]
     )
-    portal = engine.Portal.open(work / PORTAL_DIR)
-    findings, migrated = engine.check_learners(con, candidates, portal.settings, options)
+    settings = pl.read_parquet(work / PORTAL_DIR / f"{engine.Portal.FILES['settings']}.parquet")
+    findings, migrated = engine.check_learners(con, candidates, settings, options)
     folder = _bucket_dir(work, CHECKED_DIR, bucket)
     folder.mkdir(parents=True, exist_ok=True)
     findings.write_parquet(folder / "findings.parquet", **_WORK_FILE)
@@ -174,8 +176,9 @@ def _bucket_dir(work: Path, kind: str, bucket: int) -> Path:
 
 def check_parts(cut_file: FileCut, work: Path, options: engine.Options) -> None:
     """Step 1 for every part, one after the other (the portal saved first by save_portal)."""
+    portal = engine.Portal.open(work / PORTAL_DIR)  # once: millions of users' keys
     for part in cut_file.parts:
-        check_part(cut_file, part, work, options)
+        check_part(cut_file, part, work, options, portal)
 
 
 def check_buckets(work: Path, con: duckdb.DuckDBPyConnection, options: engine.Options) -> None:
