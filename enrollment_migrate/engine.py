@@ -360,7 +360,9 @@ def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame
     ]
     eight_values = functools.reduce(operator.xor, hashed)
     open_row = pl.col("status_word").is_in(OPEN_STATUSES)
-    same_open_enrollment = hashed[0] ^ hashed[1]
+    # Only open rows count towards a shared open enrollment: a learner's finished rows on the
+    # same course (most files have many) do not make an open row a suspect.
+    same_open_enrollment = pl.when(open_row).then(hashed[0] ^ hashed[1])
     suspects = candidates.lazy().filter(
         eight_values.is_duplicated() | (open_row & same_open_enrollment.is_duplicated())
     ).select(
