@@ -327,7 +327,13 @@ def _looked_up(
 
 
 def _row_findings(prepared: pl.DataFrame, import_date: dt.date) -> pl.DataFrame:
-    frame = prepared.lazy().filter(~pl.col("malformed"))
+    checks = row_checks(import_date)
+    # Most rows pass every rule: one pass over the frame keeps the rows that may fail one (by
+    # each check's cheap test, see RowCheck.suspect), and each rule's filter then scans those
+    # only. The checks are row by row, so a row fails a rule here exactly when it does in the
+    # whole frame. (rechunk: the filter's chunks, see prepare_rows; a few rows, it is cheap.)
+    suspect = pl.any_horizontal([check.may_fail.fill_null(False) for check in checks])
+    frame = prepared.lazy().filter(~pl.col("malformed") & suspect).collect().rechunk().lazy()
     parts = [
         frame.filter(check.failing).select(
             pl.col("row"),
@@ -337,7 +343,7 @@ def _row_findings(prepared: pl.DataFrame, import_date: dt.date) -> pl.DataFrame:
             check.value.alias("value"),
             check.message.alias("message"),
         )
-        for check in row_checks(import_date)
+        for check in checks
     ]
     return pl.concat(parts, how="vertical").collect()
 
