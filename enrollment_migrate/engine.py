@@ -352,8 +352,9 @@ def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame
     """duplicate_row and duplicate_open_enrollment, as sql/duplicate_rows.sql defines them.
 
     The SQL only sees the rows that can be duplicates: those whose eight values hash like
-    another row's, and open rows sharing a user and course with another open row. Every row of
-    a duplicate group is among them, so the SQL's answer is the same as over the whole file.
+    another row's (same_values), and open rows sharing a user and course with another open row.
+    Every row of a duplicate group is among them, so the SQL's answer is the same as over the
+    whole file.
     """
     # Rows with the same Login ID and Course Name (case-folded) have the same user and course,
     # so hashing the ids instead of the names only ever adds suspects, never loses one.
@@ -369,12 +370,19 @@ def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame
     # Only open rows count towards a shared open enrollment: a learner's finished rows on the
     # same course (most files have many) do not make an open row a suspect.
     same_open_enrollment = pl.when(open_row).then(hashed[0] ^ hashed[1])
-    suspects = candidates.lazy().filter(
-        eight_values.is_duplicated() | (open_row & same_open_enrollment.is_duplicated())
-    ).select(
-        "row", "login_id", "course_name", "created_date", "started_date", "completed_date",
-        "score", "access_expires_date", "user_id", "course_id", pl.col("status_word").alias("status"),
-    ).collect()
+    # same_values tells the SQL which suspects can repeat another row's eight values: the
+    # others (most of them, open rows) it need not compare value by value.
+    suspects = (
+        candidates.lazy()
+        .with_columns(same_values=eight_values.is_duplicated())
+        .filter(pl.col("same_values") | (open_row & same_open_enrollment.is_duplicated()))
+        .select(
+            "row", "login_id", "course_name", "created_date", "started_date", "completed_date",
+            "score", "access_expires_date", "user_id", "course_id", pl.col("status_word").alias("status"),
+            "same_values",
+        )
+        .collect()
+    )
     found = _query(con, "duplicate_rows", candidate_rows=suspects)
     return found.sort("row").select(
         pl.col("row"),
