@@ -309,26 +309,31 @@ def _parsed_dates(values: pl.Series) -> pl.Expr:
 
 def _looked_up(
     values: pl.Series, table: pl.DataFrame, key: str, columns: tuple[str, ...]
-) -> dict[str, pl.Expr]:
-    """The portal's answer for each value, matched lower-cased against `key`.
+) -> dict[str, pl.Series]:
+    """The portal's answer for each value, matched lower-cased against `key` (null where
+    nothing matches), row for row with `values`.
 
-    A file names each learner and course many times: lower-casing and matching the distinct
-    values, then mapping every row to its value's match, keeps the work to one hash per row
-    and leaves the rows where they are (a join would copy them all).
+    A file names each learner and course many times: the distinct values are lower-cased and
+    matched once, then a join of the one column on the value itself maps every row to its
+    match (half the time of mapping each row to a position and gathering each column by it).
     """
-    distinct = (
-        values.unique(maintain_order=False).drop_nulls().to_frame("value")
+    found = (
+        values.unique().drop_nulls().to_frame("value")
         .with_columns(pl.col("value").str.to_lowercase().alias(key))
-        .join(table, on=key, how="left")
+        .join(table, on=key, how="inner")
     )
-    position = pl.col(values.name).replace_strict(
-        distinct["value"], pl.int_range(distinct.height, dtype=pl.UInt32, eager=True), default=None
-    )
-    return {column: pl.lit(distinct[column]).gather(position) for column in columns}
+    matched = values.to_frame("value").join(found, on="value", how="left", maintain_order="left")
+    return {column: matched[column] for column in columns}
 
 
 def _row_findings(prepared: pl.DataFrame, import_date: dt.date) -> pl.DataFrame:
-    frame = prepared.lazy().filter(~pl.col("malformed"))
+    checks = row_checks(import_date)
+    # Most rows pass every rule: one pass over the frame keeps the rows that may fail one (by
+    # each check's cheap test, see RowCheck.suspect), and each rule's filter then scans those
+    # only. The checks are row by row, so a row fails a rule here exactly when it does in the
+    # whole frame. (rechunk: the filter's chunks, see prepare_rows; a few rows, it is cheap.)
+    suspect = pl.any_horizontal([check.may_fail.fill_null(False) for check in checks])
+    frame = prepared.lazy().filter(~pl.col("malformed") & suspect).collect().rechunk().lazy()
     parts = [
         frame.filter(check.failing).select(
             pl.col("row"),
@@ -338,7 +343,7 @@ def _row_findings(prepared: pl.DataFrame, import_date: dt.date) -> pl.DataFrame:
             check.value.alias("value"),
             check.message.alias("message"),
         )
-        for check in row_checks(import_date)
+        for check in checks
     ]
     return pl.concat(parts, how="vertical").collect()
 
@@ -347,8 +352,9 @@ def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame
     """duplicate_row and duplicate_open_enrollment, as sql/duplicate_rows.sql defines them.
 
     The SQL only sees the rows that can be duplicates: those whose eight values hash like
-    another row's, and open rows sharing a user and course with another open row. Every row of
-    a duplicate group is among them, so the SQL's answer is the same as over the whole file.
+    another row's (same_values), and open rows sharing a user and course with another open row.
+    Every row of a duplicate group is among them, so the SQL's answer is the same as over the
+    whole file.
     """
     # Rows with the same Login ID and Course Name (case-folded) have the same user and course,
     # so hashing the ids instead of the names only ever adds suspects, never loses one.
@@ -361,13 +367,22 @@ def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame
     ]
     eight_values = functools.reduce(operator.xor, hashed)
     open_row = pl.col("status_word").is_in(OPEN_STATUSES)
-    same_open_enrollment = hashed[0] ^ hashed[1]
-    suspects = candidates.lazy().filter(
-        eight_values.is_duplicated() | (open_row & same_open_enrollment.is_duplicated())
-    ).select(
-        "row", "login_id", "course_name", "created_date", "started_date", "completed_date",
-        "score", "access_expires_date", "user_id", "course_id", pl.col("status_word").alias("status"),
-    ).collect()
+    # Only open rows count towards a shared open enrollment: a learner's finished rows on the
+    # same course (most files have many) do not make an open row a suspect.
+    same_open_enrollment = pl.when(open_row).then(hashed[0] ^ hashed[1])
+    # same_values tells the SQL which suspects can repeat another row's eight values: the
+    # others (most of them, open rows) it need not compare value by value.
+    suspects = (
+        candidates.lazy()
+        .with_columns(same_values=eight_values.is_duplicated())
+        .filter(pl.col("same_values") | (open_row & same_open_enrollment.is_duplicated()))
+        .select(
+            "row", "login_id", "course_name", "created_date", "started_date", "completed_date",
+            "score", "access_expires_date", "user_id", "course_id", pl.col("status_word").alias("status"),
+            "same_values",
+        )
+        .collect()
+    )
     found = _query(con, "duplicate_rows", candidate_rows=suspects)
     return found.sort("row").select(
         pl.col("row"),
@@ -463,9 +478,17 @@ def _migrated_rows(
 
 
 def _recertification_findings(con: duckdb.DuckDBPyConnection, migrated: pl.DataFrame) -> pl.DataFrame:
-    found = _query(
-        con, "recertification_repeats", migrated_rows=migrated.select("row", "user_id", "course_id", "status", "store")
+    # Only a finished live row whose user and course hash like another finished live row's can
+    # repeat one: the SQL sees those only (the same answer, over a small share of the rows).
+    finished_live = (pl.col("store") == "live") & pl.col("status").is_in(FINISHED_STATUSES)
+    same_enrollment = pl.when(finished_live).then(pl.col("user_id").hash(0) ^ pl.col("course_id").hash(1))
+    suspects = (
+        migrated.lazy()
+        .filter(finished_live & same_enrollment.is_duplicated())
+        .select("row", "user_id", "course_id", "status", "store")
+        .collect()
     )
+    found = _query(con, "recertification_repeats", migrated_rows=suspects)
     return found.select(
         pl.col("row"),
         pl.lit(None, pl.String).alias("column"),

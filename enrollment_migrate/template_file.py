@@ -27,7 +27,6 @@ from schemas.template import COLUMNS, BY_HEADER_KEY, TemplateColumn, header_key
 BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 1 << 16
 _LONGEST_NAME_SHOWN = 100
-_PADDED_OR_EMPTY = r"^\s|\s$|^$"
 _LINE_SEPARATOR_SENTINEL = "\x1f"  # a byte no template value contains: each line is one field
 # A record quoted as RFC 4180 has it: a quote opens a field and closes it, or is doubled inside it.
 _FIELD = r'(?:[^",]*|"(?:[^"]|"")*")'
@@ -379,7 +378,7 @@ def _assemble_rows(
     values: pl.DataFrame, records: pl.DataFrame, columns: dict[TemplateColumn, int]
 ) -> pl.DataFrame:
     present = [c.field for c in COLUMNS if c in columns]
-    needs_trim = values.select(pl.col(present).slice(1).str.contains(_PADDED_OR_EMPTY).any()).row(0, named=True)
+    needs_trim = values.select(_padded_or_empty(pl.col(present).slice(1)).any()).row(0, named=True)
     trimmed = [
         (_trimmed(pl.col(c.field)) if needs_trim[c.field] else pl.col(c.field)).alias(c.field)
         if c in columns
@@ -400,6 +399,12 @@ def _trimmed(value: pl.Expr) -> pl.Expr:
     """Values are trimmed and blanks become null; most values need no trimming, and skipping
     them keeps the strings where the reader put them. An empty string is blank too: Polars
     reads a quoted "" as one, and the lenient reader reads every empty field as one."""
-    padded = value.str.contains(_PADDED_OR_EMPTY)
     stripped = value.str.strip_chars()
-    return pl.when(padded).then(pl.when(stripped != "").then(stripped)).otherwise(value)
+    return pl.when(_padded_or_empty(value)).then(pl.when(stripped != "").then(stripped)).otherwise(value)
+
+
+def _padded_or_empty(value: pl.Expr) -> pl.Expr:
+    """Whether a value starts or ends with whitespace, or is empty: the regex ^\\s|\\s$|^$,
+    at about half its cost (\\s and strip_chars both mean Unicode White_Space)."""
+    length = value.str.len_bytes()
+    return (length == 0) | (value.str.strip_chars().str.len_bytes() != length)

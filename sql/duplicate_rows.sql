@@ -1,6 +1,8 @@
 -- Rows repeating an earlier row of the file, first row in file order wins.
 -- duplicate_row: the same eight values (Login ID, Course Name and Status case-folded);
 -- duplicate_open_enrollment: a further open row for the same user and course.
+-- same_values is false for rows whose eight values no other row repeats (the engine knows it
+-- from a hash of them): each is the first of its own group, with no window to compute.
 with exact as (
     select
         "row",
@@ -12,6 +14,11 @@ with exact as (
                 completed_date, score, lower(status), access_expires_date
         ) as first_row
     from candidate_rows
+    where same_values
+    union all
+    select "row", user_id, course_id, status, "row" as first_row
+    from candidate_rows
+    where not same_values
 ),
 open_rows as (
     select
