@@ -151,3 +151,16 @@ def test_report_of_an_unknown_run_exits_2(cli_with_portal, run_id, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_parts_and_a_dask_cluster_from_the_command_line_find_the_same(cli_with_portal):
+    def summary(*options: str) -> dict:
+        result = cli_with_portal("validate", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15",
+                                 "--json", *options)
+        assert result.exit_code == 0, result.output
+        found = json.loads(result.output)
+        return {k: v for k, v in found.items() if k not in ("run_id", "report_dir", "report_page")}
+
+    whole = summary("--part-mb", "0")
+    assert summary("--part-mb", "0.0005") == whole  # about 500 bytes: several parts
+    assert summary("--part-mb", "0.0005", "--dask", "local") == whole
