@@ -161,6 +161,11 @@ class Portal:
         frames = (pl.read_parquet(directory / f"{file}.parquet") for file in cls.FILES.values())
         return cls(*frames, (directory / "fingerprint.txt").read_text(encoding="utf-8"))
 
+    @classmethod
+    def open_settings(cls, directory: Path) -> pl.DataFrame:
+        """Only the courses' awards, where the users' keys are not needed (learner buckets)."""
+        return pl.read_parquet(directory / f"{cls.FILES['settings']}.parquet")
+
 
 @dataclass
 class CheckedRows:

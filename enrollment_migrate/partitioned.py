@@ -125,7 +125,7 @@ def check_bucket(
         ]
         or [engine.empty_candidates()]
     )
-    settings = pl.read_parquet(work / PORTAL_DIR / f"{engine.Portal.FILES['settings']}.parquet")
+    settings = engine.Portal.open_settings(work / PORTAL_DIR)
     findings, migrated = engine.check_learners(con, candidates, settings, options)
     folder = _bucket_dir(work, CHECKED_DIR, bucket)
     folder.mkdir(parents=True, exist_ok=True)

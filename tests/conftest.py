@@ -100,6 +100,18 @@ def shared_portal(tmp_path_factory) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
+@pytest.fixture
+def portal_warehouse(tmp_path: Path) -> Path:
+    """A warehouse of its own holding the fixture portal (users and courses above), for tests
+    that open it in several commands or processes."""
+    db = tmp_path / "warehouse.duckdb"
+    (tmp_path / "users.csv").write_text(PORTAL_USERS, encoding="utf-8")
+    (tmp_path / "courses.csv").write_text(PORTAL_COURSES, encoding="utf-8")
+    with warehouse.connect(db) as con:
+        portal.load_portal(con, users=tmp_path / "users.csv", courses=tmp_path / "courses.csv")
+    return db
+
+
 # Tables a test may write to; emptied after each test so that tests stay independent.
 _WRITTEN_TABLES = (
     "enrollments", "archived_enrollments", "certificates", "credits", "badges",

@@ -9,8 +9,8 @@ import datetime as dt
 import duckdb
 import pytest
 
-from conftest import PORTAL_COURSES, PORTAL_USERS, row, write_template
-from enrollment_migrate import apply, portal, warehouse
+from conftest import row, write_template
+from enrollment_migrate import apply, warehouse
 from enrollment_migrate.faults import FAULT_AT
 from flows.rollback import rollback_flow
 from flows.run import run_flow
@@ -22,13 +22,8 @@ TABLES = ("enrollments", "archived_enrollments", "certificates", "credits", "bad
 
 
 @pytest.fixture
-def db(tmp_path):
-    db = tmp_path / "w.duckdb"
-    (tmp_path / "u.csv").write_text(PORTAL_USERS, encoding="utf-8")
-    (tmp_path / "c.csv").write_text(PORTAL_COURSES, encoding="utf-8")
-    with warehouse.connect(db) as con:
-        portal.load_portal(con, users=tmp_path / "u.csv", courses=tmp_path / "c.csv")
-    return db
+def db(portal_warehouse):
+    return portal_warehouse
 
 
 def state(db) -> dict[str, list[tuple]]:

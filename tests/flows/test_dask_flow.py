@@ -8,9 +8,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from conftest import IMPORT_DATE, PORTAL_COURSES, PORTAL_USERS
+from conftest import IMPORT_DATE
 from enrollment_migrate import file_parts
-from flows.portal import portal_load_flow
 from flows.run import run_flow
 from flows.validate import validate_flow
 from mixed_file import mixed_rows, write
@@ -21,12 +20,8 @@ TINY_PARTS_MB = 0.001  # about 1 KB: each file below in several parts and learne
 
 
 @pytest.fixture
-def db(tmp_path):
-    (tmp_path / "users.csv").write_text(PORTAL_USERS, encoding="utf-8")
-    (tmp_path / "courses.csv").write_text(PORTAL_COURSES, encoding="utf-8")
-    db = tmp_path / "warehouse.duckdb"
-    portal_load_flow(users=str(tmp_path / "users.csv"), courses=str(tmp_path / "courses.csv"), db=str(db))
-    return db
+def db(portal_warehouse):
+    return portal_warehouse
 
 
 def task_runs(file: str) -> Counter:

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from conftest import IMPORT_DATE, PORTAL_COURSES, PORTAL_USERS, row, write_template
-from enrollment_migrate import portal, warehouse
+from conftest import IMPORT_DATE, row, write_template
+from enrollment_migrate import warehouse
 from enrollment_migrate.cli import app
 from flows.rollback import expire_flow, rollback_flow
 from flows.run import run_flow
@@ -34,13 +34,8 @@ ROWS = [
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "warehouse.duckdb"
-    (tmp_path / "users.csv").write_text(PORTAL_USERS, encoding="utf-8")
-    (tmp_path / "courses.csv").write_text(PORTAL_COURSES, encoding="utf-8")
-    with warehouse.connect(path) as con:
-        portal.load_portal(con, users=tmp_path / "users.csv", courses=tmp_path / "courses.csv")
-    return path
+def db(portal_warehouse: Path) -> Path:
+    return portal_warehouse
 
 
 @pytest.fixture
