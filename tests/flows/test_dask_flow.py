@@ -2,6 +2,7 @@
 rows and counts as the single-process run, and one commit at the end."""
 
 import datetime as dt
+import time
 from collections import Counter
 
 import duckdb
@@ -24,14 +25,22 @@ def db(portal_warehouse):
     return portal_warehouse
 
 
-def task_runs(file: str) -> Counter:
-    """How many runs of each task the flow run on Dask of this file had."""
+def task_runs(file: str, expected: dict[str, int]) -> Counter:
+    """How many runs of each task the flow run on Dask of this file had. Task runs on Dask
+    workers reach the API through events, a moment after the flow returns: wait for them."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    deadline = time.monotonic() + 30
     with get_client(sync_client=True) as client:
         (flow_run,) = [r for r in client.read_flow_runs()
                        if r.parameters.get("file") == file and r.parameters.get("dask_address")]
-        return Counter(t.name.rsplit("-", 1)[0] for t in client.read_task_runs() if t.flow_run_id == flow_run.id)
+        while True:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
+            found = Counter(t.name.rsplit("-", 1)[0] for t in runs)
+            if found == expected or time.monotonic() > deadline:
+                return found
+            time.sleep(0.5)
 
 
 def outputs(summary: dict) -> dict:
@@ -53,8 +62,8 @@ def test_on_dask_the_flow_finds_what_one_process_finds(db, tmp_path):
     assert alone["rule_counts"]["duplicate_row"] and alone["live"] and alone["archived"]
     parts = len(file_parts.cut(file, int(TINY_PARTS_MB * (1 << 20))).parts)
     assert parts > 5
-    assert task_runs(file) == {"load part": parts, "check learners": parts, "conclude": 1,
-                                               "split": 1, "report": 1}
+    expected = {"load part": parts, "check learners": parts, "conclude": 1, "split": 1, "report": 1}
+    assert task_runs(file, expected) == expected
     a, b = outputs(alone), outputs(distributed)
     assert a["summary"] == b["summary"]
     for name in ("findings", "live", "archived"):
