@@ -7,13 +7,17 @@ tool's state. They open `<db>`, a small DuckDB catalog rebuilt after every chang
   partitions, one per run (and one for the portal's own enrollments), in `<db>.store/parts/`;
   the views read the partition folders, so even a session opened before a run sees the run's rows
   (or no longer sees a rolled-back run's) on its next query;
+- a partition file is never changed or removed from under a query: the views keep the files
+  that the newest manifest lists as live; a rolled-back or replaced partition is retired, and
+  deleted after a retention, once no session is open (enrollment_migrate.retention);
 - the small tables (users, courses, the run log, snapshots) are copied into the catalog;
 - the catalog is written beside `<db>` and moved over it (`os.replace`, atomic): a session that
   has the old one open keeps reading it; a reconnect sees the new one.
 
 Publishing follows the state's commit. A crash in between leaves the catalog one step behind,
 and the next publication (after any command that changes the state) catches up: partitions are
-made to match the state, whatever was missed.
+made to match the state, whatever was missed; a crash before the retired files' deletion
+leaves them to the next publication or `expire`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from enrollment_migrate import retention
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import parts_dir
@@ -34,15 +39,18 @@ PARTITIONED = (
     "enrollments", "archived_enrollments", "certificates", "credits", "badges", "migration_findings",
 )
 COPIED = ("users", "courses", "migration_runs", "migration_snapshots")
-_EMPTY = "_empty"  # a typed, empty partition: a folder glob must always match a file
 
 
 def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
-    """Bring the partitions in line with the state, then swap in a new catalog at `db`."""
+    """Bring the partitions in line with the state, swap in a new catalog at `db`, then delete
+    the retired partition files that are due."""
     db = Path(db).resolve()
-    for table in PARTITIONED:
-        _sync_partitions(con, table, parts_dir(db) / table)
-    return _swap_in_catalog(con, db)
+    live = [path for table in PARTITIONED for path in _sync_partitions(con, table, parts_dir(db) / table)]
+    retention.write_manifest(db, live)
+    catalog = _swap_in_catalog(con, db)
+    fault_point("sweep")
+    retention.sweep(db)
+    return catalog
 
 
 def publish_or_warn(con: duckdb.DuckDBPyConnection, db: str | Path) -> bool:
@@ -60,12 +68,15 @@ def publish_or_warn(con: duckdb.DuckDBPyConnection, db: str | Path) -> bool:
     return True
 
 
-def _sync_partitions(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
+def _sync_partitions(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> list[Path]:
+    """Write the partitions the state holds and the folder lacks; returns the table's live files.
+    A partition is immutable (a run's rows, or the portal's named by their content), so one on
+    disk is reused as it is, even one retired earlier."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not (folder / f"{_EMPTY}.parquet").exists():
-        _write(con.sql(f"select * from {table} limit 0"), folder, _EMPTY)
+    if not (folder / f"{retention.EMPTY}.parquet").exists():
+        _write(con.sql(f"select * from {table} limit 0"), folder, retention.EMPTY)
     wanted = _partitions_in_state(con, table)
-    present = {p.stem for p in folder.glob("*.parquet")} - {_EMPTY}
+    present = {p.stem for p in folder.glob("*.parquet")}
     for name in sorted(set(wanted) - present):
         run_id = wanted[name]
         rows = (
@@ -74,8 +85,7 @@ def _sync_partitions(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -
             else con.sql(f"select * from {table} where run_id = $run_id", params={"run_id": run_id})
         )
         _write(rows, folder, name)
-    for name in present - set(wanted):
-        (folder / f"{name}.parquet").unlink(missing_ok=True)
+    return [folder / f"{name}.parquet" for name in (retention.EMPTY, *sorted(wanted))]
 
 
 def _partitions_in_state(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str | None]:
@@ -116,13 +126,16 @@ def _swap_in_catalog(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
         for table in PARTITIONED:
             folder = parts_dir(db) / table
             con.execute(
-                f"create view {table} as select * from read_parquet({_literal(folder / '*.parquet')})"
+                f"create view {table} as select * exclude (filename) "
+                f"from read_parquet({_literal(folder / '*.parquet')}, filename = true) "
+                f"where filename in ({retention.live_files_sql(db)})"
             )
         con.execute(sql("analyst_views"))
     finally:
         con.execute(f"use {state}")
         con.execute("detach published")
     os.chmod(building, 0o600)
+    retention.keep_catalog(building, db)
     os.replace(building, db)
     return db
 

@@ -1,4 +1,5 @@
-"""The `rollback` and `expire` flows: undo an applied run within 7 days; close older windows."""
+"""The `rollback` and `expire` flows: undo an applied run within 7 days; close older windows and
+delete the retired partition files that are due."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import asdict
 
 from prefect import flow
 
-from enrollment_migrate import apply, report_page, warehouse
+from enrollment_migrate import apply, report_page, retention, warehouse
 from enrollment_migrate.publish import publish_or_warn
 
 
@@ -38,10 +39,12 @@ def rollback_flow(run_id: str, now: dt.datetime | None = None, db: str | None = 
 
 @flow(name="expire", log_prints=False)
 def expire_flow(now: dt.datetime | None = None, db: str | None = None) -> dict[str, object]:
-    """Expire the snapshots of runs applied more than 7 days ago (deployed daily)."""
+    """Expire the snapshots of runs applied more than 7 days ago, and delete the retired partition
+    files older than the retention while no analyst's session is open (deployed daily)."""
     db_file = warehouse.db_path(db)
     with warehouse.connect(db_file) as con:
+        deleted = retention.sweep(db_file.resolve(), _utc(now))
         expired = apply.expire_runs(con, _utc(now))
         if expired:
             publish_or_warn(con, db_file)
-    return {"expired": expired}
+    return {"expired": expired, "deleted_files": len(deleted)}

@@ -250,7 +250,7 @@ def test_expire_flow_expires_runs_older_than_168_hours(db, tmp_path, migrate):
         con.execute("update migration_runs set applied_at = ? where run_id = ?", [now - WINDOW + MINUTE, young])
     before = contents(db)
 
-    assert expire_flow(now=now, db=str(db)) == {"expired": [old]}
+    assert expire_flow(now=now, db=str(db)) == {"expired": [old], "deleted_files": 0}
     assert contents(db) == before
     assert query(db, "select run_id, state from migration_runs order by applied_at") == [
         (old, "expired"), (young, "applied"),
@@ -260,4 +260,4 @@ def test_expire_flow_expires_runs_older_than_168_hours(db, tmp_path, migrate):
     refused = rollback_flow(run_id=old, now=now - WINDOW, db=str(db))  # inside its old window
     assert (refused["state"], refused["reason"]) == ("refused", "rollback_window_expired")
     assert rollback_flow(run_id=young, now=now, db=str(db))["state"] == "rolled_back"
-    assert expire_flow(now=now + WINDOW, db=str(db)) == {"expired": []}  # rolled back: nothing to expire
+    assert expire_flow(now=now + WINDOW, db=str(db)) == {"expired": [], "deleted_files": 0}  # rolled back: nothing to expire
