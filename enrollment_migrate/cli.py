@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 portal_app = typer.Typer(help="The target portal: users, courses, existing enrollments.", no_args_is_help=True)
 app.add_typer(portal_app, name="portal")
+store_app = typer.Typer(help="The warehouse's files: partitions, and those waiting for deletion.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
 
 out = Console()
 err = Console(stderr=True)
@@ -60,6 +62,7 @@ def _run_flow(flow: Any, **parameters: Any) -> Any:
     """Run a flow, turning the errors a person can fix into exit status 2 with a message."""
     from enrollment_migrate.engine import PortalNotLoaded
     from enrollment_migrate.portal import PortalFileRejected
+    from enrollment_migrate.retention import BadRetention
     from enrollment_migrate.runs import CannotRun
     from enrollment_migrate.logs import hide_expected_failures
     from enrollment_migrate.template_file import UnreadableFile
@@ -68,7 +71,7 @@ def _run_flow(flow: Any, **parameters: Any) -> Any:
     from prefect import tags
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    expected = (PortalFileRejected, CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy)
+    expected = (PortalFileRejected, CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy, BadRetention)
     hide_expected_failures(*expected)
     command = {"migrate": "run"}.get(flow.name, flow.name)
     try:
@@ -80,7 +83,7 @@ def _run_flow(flow: Any, **parameters: Any) -> Any:
     except PortalFileRejected as exc:
         err.print(f"[bold red]Refused:[/] {exc}", highlight=False)
         raise typer.Exit(EXIT_INVALID) from None
-    except (CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy) as exc:
+    except (CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy, BadRetention) as exc:
         _cannot_run(str(exc))
     except Exception as exc:  # noqa: BLE001 - the last line a person reads must say what failed
         err.print(
@@ -219,23 +222,29 @@ def _summarise_flow(
     raise typer.Exit(EXIT_OK if summary["state"] in ("valid", "applied") else EXIT_INVALID)
 
 
+def _clock(now: Optional[str]) -> Optional[dt.datetime]:
+    if now is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(now)
+    except ValueError:
+        _cannot_run(f"--now {now!r} is not an ISO-8601 time.")
+
+
+Now = Annotated[Optional[str], typer.Option(help="ISO-8601 time standing in for the clock (drills, tests).")]
+
+
 @app.command()
 def rollback(
     ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(help="The applied run to undo.")],
-    now: Annotated[Optional[str], typer.Option(help="ISO-8601 time standing in for the clock (drills, tests).")] = None,
+    now: Now = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Undo an applied run within 7 days of its apply time."""
     from flows.rollback import rollback_flow
 
-    clock = None
-    if now is not None:
-        try:
-            clock = dt.datetime.fromisoformat(now)
-        except ValueError:
-            _cannot_run(f"--now {now!r} is not an ISO-8601 time.")
-    outcome = _run_flow(rollback_flow, run_id=run_id, now=clock, db=ctx.obj["db"])
+    outcome = _run_flow(rollback_flow, run_id=run_id, now=_clock(now), db=ctx.obj["db"])
     if as_json:
         print(json.dumps({k: v for k, v in outcome.items() if k != "message"}))
     elif outcome["state"] == "refused":
@@ -249,6 +258,57 @@ def rollback(
         out.print(f"Rolled back {run_id}: removed {removed}; {proof[outcome['fingerprint_restored']]}.",
                   highlight=False)
     raise typer.Exit(EXIT_REFUSED if outcome["state"] == "refused" else EXIT_OK)
+
+
+@app.command()
+def expire(
+    ctx: typer.Context,
+    now: Now = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Close the rollback window of runs applied more than 7 days ago, and delete the retired
+    partition files that are due (what the daily `expire` deployment does)."""
+    from flows.rollback import expire_flow
+
+    outcome = _run_flow(expire_flow, now=_clock(now), db=ctx.obj["db"])
+    if as_json:
+        print(json.dumps(outcome))
+        return
+    out.print(f"Expired {len(outcome['expired'])} runs' snapshots; deleted {outcome['deleted_files']} "
+              "retired partition files.", highlight=False)
+
+
+@store_app.command("status")
+def store_status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """The analysts' partitions, the retired files waiting for deletion, and the open sessions."""
+    from flows.history import store_status_flow
+
+    status = _run_flow(store_status_flow, db=ctx.obj["db"])
+    if as_json:
+        print(json.dumps(status))
+        return
+    out.print(f"Partitions: {status['partitions']} live ({_size(status['partition_bytes'])}).", highlight=False)
+    retention = dt.timedelta(seconds=status["retention_seconds"])
+    waiting = (f"Waiting for deletion: {status['retired_files']} retired files ({_size(status['retired_bytes'])})"
+               f"; {status['due_for_deletion']} older than the retention ({retention}).")
+    if status["retired_files"]:
+        waiting += f" Oldest retired {status['oldest_retired_at'][:16].replace('T', ' ')} UTC."
+    out.print(waiting, highlight=False)
+    sessions = status["open_sessions"]
+    out.print(f"Open analysts' sessions: {sessions}" + (
+        "; retired files are deleted once they close (by `expire` or the next command that publishes)."
+        if sessions else "."), highlight=False)
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} TB"
 
 
 @app.command("report")

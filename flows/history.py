@@ -1,10 +1,10 @@
-"""Read-only flows: the run log, and one learner's training history export."""
+"""Read-only flows: the run log, the store's files, and one learner's training history export."""
 
 from __future__ import annotations
 
 from prefect import flow
 
-from enrollment_migrate import history, warehouse
+from enrollment_migrate import history, retention, warehouse
 from enrollment_migrate.reports import neutralise_formulas
 
 
@@ -13,6 +13,13 @@ def run_log_flow(db: str | None = None) -> list[dict[str, object]]:
     """The run log, newest first."""
     with warehouse.connect(warehouse.db_path(db)) as con:
         return history.run_log(con)
+
+
+@flow(name="store-status", log_prints=False)
+def store_status_flow(db: str | None = None) -> dict[str, object]:
+    """The live partitions, the retired files waiting for deletion, the open analysts' sessions.
+    Reads files only: it waits for no other command."""
+    return retention.status(warehouse.db_path(db)).as_dict()
 
 
 @flow(name="history", flow_run_name="history export", log_prints=False)

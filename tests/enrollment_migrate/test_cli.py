@@ -164,3 +164,30 @@ def test_parts_and_a_dask_cluster_from_the_command_line_find_the_same(cli_with_p
     whole = summary("--part-mb", "0")
     assert summary("--part-mb", "0.0005") == whole  # about 500 bytes: several parts
     assert summary("--part-mb", "0.0005", "--dask", "local") == whole
+
+
+def test_store_status_counts_the_retired_files_and_expire_deletes_them_when_due(cli_with_portal, monkeypatch):
+    applied = cli_with_portal("run", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15", "--json")
+    assert applied.exit_code == 0, applied.output
+    run_id = json.loads(applied.stdout)["run_id"]
+    assert cli_with_portal("rollback", run_id).exit_code == 0
+
+    status = json.loads(cli_with_portal("store", "status", "--json").stdout)
+    assert status["retired_files"] >= 5  # the run's enrollments, archive, awards, and older manifests
+    assert status["retired_bytes"] > 0 and status["due_for_deletion"] == 0
+    assert (status["open_sessions"], status["retention_seconds"]) == (0, 3600)
+    readable = cli_with_portal("store", "status")
+    assert f"Waiting for deletion: {status['retired_files']} retired files" in readable.stdout
+
+    assert json.loads(cli_with_portal("expire", "--json").stdout) == {"expired": [], "deleted_files": 0}
+    monkeypatch.setenv("ENROLLMENT_MIGRATE_PARTITION_RETENTION", "0")
+    swept = json.loads(cli_with_portal("expire", "--json").stdout)
+    assert swept == {"expired": [], "deleted_files": status["retired_files"]}
+    assert json.loads(cli_with_portal("store", "status", "--json").stdout)["retired_files"] == 0
+
+
+def test_a_retention_that_is_not_a_duration_exits_2_naming_the_setting(cli_with_portal, monkeypatch):
+    monkeypatch.setenv("ENROLLMENT_MIGRATE_PARTITION_RETENTION", "a while")
+    result = cli_with_portal("store", "status")
+    assert result.exit_code == 2
+    assert "ENROLLMENT_MIGRATE_PARTITION_RETENTION" in result.output
