@@ -6,7 +6,6 @@ command cannot clean."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -24,46 +23,11 @@ from enrollment_migrate.faults import FAULT_AT, FAULT_MARKER
 from enrollment_migrate.publish import PARTITIONED, publish
 from enrollment_migrate.template_file import load_template
 
+sys.path.insert(0, str(REPO / "bench"))
+from analyst_session import AnalystSession  # noqa: E402
+
 IMPORT = dt.date(2025, 1, 15)
 USERS, COURSES = 400, 100
-
-# An analyst's session: one connection, queries without pause until the stop file appears, then
-# one line of JSON: how many queries, the errors, and every distinct answer seen.
-READER = textwrap.dedent(
-    """
-    import json, os, sys, duckdb
-    db, stop = sys.argv[1], sys.argv[2]
-    con = duckdb.connect(db, read_only=True)
-    queries, errors, seen = 0, [], set()
-    print("ready", flush=True)
-    while not os.path.exists(stop):
-        try:
-            seen.add(("enrollments",) + con.sql("select count(*), sum(source_row) from enrollments").fetchall()[0])
-            seen.add(("history",) + con.sql("select count(*), 0 from training_history").fetchall()[0])
-        except Exception as exc:
-            errors.append(str(exc).splitlines()[0][:200])
-        queries += 2
-    print(json.dumps({"queries": queries, "errors": errors, "seen": sorted(map(list, seen))}), flush=True)
-    """
-)
-
-
-class Session:
-    """An analyst's DuckDB session on the catalog, in a process of its own."""
-
-    def __init__(self, db: Path, tmp_path: Path):
-        self.stop_file = tmp_path / f"stop-{time.time_ns()}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", READER, str(db), str(self.stop_file)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        assert self.process.stdout.readline().strip() == "ready", self.process.stderr.read()
-
-    def finish(self) -> dict:
-        self.stop_file.touch()
-        out, err = self.process.communicate(timeout=60)
-        assert self.process.returncode == 0, err
-        return json.loads(out)
 
 
 @pytest.fixture
@@ -127,7 +91,7 @@ def test_a_session_querying_without_pause_never_errs_through_runs_and_rollbacks(
     """Each cycle applies a one-row run and rolls it back, publishing after each. Before retired
     partitions were kept, this session failed on about half the rollbacks ("Cannot open file")."""
     base = catalog(big_portal, "select count(*), sum(source_row) from enrollments")[0]
-    session = Session(big_portal, tmp_path)
+    session = AnalystSession(big_portal, tmp_path)
     cycles, rolled_back = 16, []
     for cycle in range(cycles):
         with warehouse.connect(big_portal) as con:
@@ -181,7 +145,7 @@ def test_a_rolled_back_run_leaves_the_views_at_once_and_its_files_after_the_rete
 def test_an_open_session_holds_the_deletion_back_until_it_closes(published_portal, tmp_path, monkeypatch):
     db = published_portal
     monkeypatch.setenv(retention.RETENTION_VARIABLE, "0")
-    session = Session(db, tmp_path)  # opened on this catalog, which the next publications swap out
+    session = AnalystSession(db, tmp_path)  # opened on this catalog, which the next publications swap out
     with warehouse.connect(db) as con:
         run_id = apply_rows(con, tmp_path / "m.csv", [row()])
         publish(con, db)
@@ -284,7 +248,7 @@ def test_a_bad_retention_keeps_the_files_and_never_fails_the_publication(publish
 def test_asking_whether_a_session_is_open_takes_no_lock(published_portal, tmp_path):
     db = published_portal
     assert retention.open_sessions(db) == 0
-    session = Session(db, tmp_path)
+    session = AnalystSession(db, tmp_path)
     assert retention.open_sessions(db) == 1
     # asking again and again never turns away a second session opening meanwhile
     for _ in range(20):
