@@ -48,7 +48,15 @@ DEFAULT_RETENTION = dt.timedelta(hours=1)
 # instead of 0.02 s; bench/catalog_views.py).
 EMPTY = "~empty"
 MANIFESTS = "_manifests"
-_MANIFEST_SCHEMA = {"file": pl.String, "retired_at": pl.Datetime("us")}
+_MANIFEST_SCHEMA = {
+    "file": pl.String,
+    "retired_at": pl.Datetime("us"),
+    "published_at": pl.Datetime("us", "UTC"),  # the same in every row: when the views take it up
+}
+# A manifest takes effect a moment after it is written, and the writer waits that moment out.
+# So it is in place (renamed in) before any query whose start follows its `published_at`, and
+# every scan of one query takes the same manifest: the newest published before the query began.
+PUBLISH_DELAY = dt.timedelta(milliseconds=100)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 log = logging.getLogger(__name__)
@@ -83,13 +91,16 @@ def manifests_glob(db: str | Path) -> Path:
 
 
 def live_files_sql(db: str | Path) -> str:
-    """The live partition files, by the newest manifest, as the one column `file`. The newest is
-    chosen within the same folder listing that reads it, so that a manifest written meanwhile
-    cannot leave a query with none. DDL takes no parameters: the path is the tool's own."""
+    """The live partition files, as the one column `file`, by the newest manifest published
+    before the query's transaction began (`current_timestamp`: one instant for the whole query,
+    so that a query over several views, such as training_history, sees one state of them all).
+    The newest is chosen within the listing that reads it: a manifest written meanwhile cannot
+    leave a query with none. DDL takes no parameters: the path is the tool's own."""
     glob = "'" + str(manifests_glob(db)).replace("'", "''") + "'"
     return (
         "select file from (select file, retired_at, filename = max(filename) over () as newest "
-        f"from read_parquet({glob}, filename = true)) where newest and retired_at is null"
+        f"from read_parquet({glob}, filename = true) where published_at <= current_timestamp) "
+        "where newest and retired_at is null"
     )
 
 
@@ -115,10 +126,12 @@ def write_manifest(db: str | Path, live: list[Path], now: dt.datetime | None = N
     on_disk = [str(p) for p in _partition_files(db)]
     if missing := live_names - set(on_disk):
         raise FileNotFoundError(f"live partition files missing: {sorted(missing)[:3]}")
+    published_at = dt.datetime.now(dt.UTC) + PUBLISH_DELAY
     frame = pl.DataFrame(
         {
             "file": on_disk,
             "retired_at": [None if f in live_names else retired_since.get(f, now) for f in on_disk],
+            "published_at": [published_at] * len(on_disk),
         },
         schema=_MANIFEST_SCHEMA,
     )
@@ -129,6 +142,8 @@ def write_manifest(db: str | Path, live: list[Path], now: dt.datetime | None = N
     frame.write_parquet(temporary)
     target = folder / f"{number:020d}.parquet"
     os.replace(temporary, target)
+    # Return when the views show it: a command's change is there for the next query after it.
+    time.sleep(max(0.0, (published_at - dt.datetime.now(dt.UTC)).total_seconds()))
     return target
 
 
@@ -179,7 +194,7 @@ def status(db: str | Path, *, prune: bool = False) -> StoreStatus:
     retired: list[RetiredFile] = []
     if manifests:
         newest = pl.read_parquet(manifests[-1])
-        for file, retired_at in newest.iter_rows():  # one row per partition file, not per record
+        for file, retired_at in newest.select("file", "retired_at").iter_rows():  # one row per partition file, not per record
             path = Path(file)
             if (st := _stat(path)) is None:
                 continue
