@@ -381,6 +381,19 @@ def _print_summary(summary: dict[str, Any]) -> None:
         "invalid": "[bold red]INVALID[/]", "rejected": "[bold red]REJECTED[/]",
     }.get(summary["state"], summary["state"])
     out.print(f"{verdict}  {summary['file']}  (import date {summary['import_date']})", highlight=False)
+    # Say plainly what went in, and what would have: only an applied run changed the store.
+    plainly = {
+        "valid": "A dry run: nothing was changed. Live and archived rows are what would go in.",
+        "invalid": "Nothing goes in until the errors are fixed. Live and archived rows are those that pass.",
+        "rejected": "Rejected: nothing went in.",
+    }.get(summary["state"])
+    if plainly:
+        out.print(plainly, highlight=False)
+    if "would_have" in summary:
+        would = summary["would_have"]
+        out.print(f"Had it gone in: {would['live']} live and {would['archived']} archived rows, "
+                  f"{would['certificates']} certificates, {would['badges']} badges, "
+                  f"{would['credits']:g} credits; the by-year table counts those rows.", highlight=False)
     counts = Table("rows", "", title="Rows", title_justify="left", show_header=False)
     for name in ("rows", "live", "archived", "skipped", "errors", "warnings"):
         counts.add_row(name, str(summary[name]))

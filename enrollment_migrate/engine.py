@@ -440,7 +440,9 @@ def _existing_findings(
         pl.lit(severity.value).alias("severity"),
         pl.lit(None, pl.String).alias("value"),
         pl.format(
-            "The portal already holds a {} enrollment for this user and course: {}.",
+            "The portal already holds {} {} enrollment for this user and course: {}.",
+            # "an In Progress", "a Completed"
+            pl.when(pl.col("held_status").str.contains("^[AEIOUaeiou]")).then(pl.lit("an")).otherwise(pl.lit("a")),
             "held_status",
             pl.lit(consequence),
         ).alias("message"),

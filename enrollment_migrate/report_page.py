@@ -193,7 +193,10 @@ def verdict(summary: dict[str, Any], run: dict[str, Any], now: dt.datetime) -> V
     if state == "invalid":
         return Verdict("no", "Will not go in", f"{must_fix}.")
     if state == "rejected":
-        return Verdict("no", "Did not go in", f"Nothing was applied; {must_fix}.")
+        would = summary.get("would_have") or {}
+        had = (f"; had it gone in, {would['live']:,} live and {would['archived']:,} archived rows would "
+               "have been migrated" if would else "")
+        return Verdict("no", "Did not go in", f"Nothing was applied{had}; {must_fix}.")
     applied = f"{live:,} live and {archived:,} archived rows went in on {_when(run['applied_at'])}"
     until = _when(rollback_deadline(run))
     if state == "applied" and rollback_open(run, now):

@@ -76,8 +76,15 @@ def _reported_counts(result: CheckResult, state: str) -> dict[str, object]:
     return counts
 
 
+# What a rejected run would have migrated, had it been accepted: its summary counts zero.
+WOULD_HAVE = ("live", "archived", "certificates", "credits", "badges")
+
+
 def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]:
     counts = _reported_counts(result, state)
+    would_have = (
+        {"would_have": {key: asdict(result.counts)[key] for key in WOULD_HAVE}} if state == "rejected" else {}
+    )
     return {
         "run_id": plan.run_id,
         "state": state,
@@ -89,6 +96,7 @@ def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]
         "rule_counts": result.rule_counts,
         "by_year": result.by_year,
         "report_dir": str(plan.report_dir),
+        **would_have,
     }
 
 

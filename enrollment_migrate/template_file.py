@@ -93,6 +93,13 @@ def load_template(path: str | Path, part: bytes | None = None, first_part: bool 
             raise
         return _not_utf8(path, source, bom)
 
+    if records.height == 1 and not _contains(source, b"\n") and _contains(source, b"\r"):
+        # One line, cut by lone CRs: an old Mac export, which no CSV reader here takes for rows.
+        return TemplateFile(path, findings_frame([finding(
+            rules.NOT_CSV_LINE_ENDINGS,
+            "The file's lines end with a lone CR (carriage return), as old Mac programs write "
+            "them: save it again as CSV UTF-8, which ends lines with CR LF.",
+        )]), None)
     if records.is_empty() or records["blank"][0]:
         message = (
             "The file is empty."

@@ -49,6 +49,11 @@ EMPTY_FILE = _rule(
     "empty_file", F, "no header, or a header and no records",
     "Export the file again with its header row and at least one record.",
 )
+NOT_CSV_LINE_ENDINGS = _rule(
+    "not_csv_line_endings", F, "the line breaks are lone CRs (an old Mac export)",
+    "Save the file again as CSV UTF-8 (Excel: Save As, CSV UTF-8), which ends lines with CR LF, "
+    "or let 'enrollment-migrate prepare' convert it.",
+)
 MISSING_COLUMN = _rule(
     "missing_column", F, "a required header is absent",
     "Add the template column the value names, with that header, even if its values are blank.",

@@ -191,3 +191,13 @@ def test_a_retention_that_is_not_a_duration_exits_2_naming_the_setting(cli_with_
     result = cli_with_portal("store", "status")
     assert result.exit_code == 2
     assert "ENROLLMENT_MIGRATE_PARTITION_RETENTION" in result.output
+
+
+def test_a_rejected_run_says_plainly_that_nothing_went_in_and_what_would_have(cli_with_portal):
+    first = cli_with_portal("run", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15", "--json")
+    applied = json.loads(first.stdout)
+    again = cli_with_portal("run", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15")
+    assert again.exit_code == 1
+    text = " ".join(again.stdout.split())
+    assert "Rejected: nothing went in." in text
+    assert f"Had it gone in: {applied['live']} live and {applied['archived']} archived rows" in text

@@ -55,7 +55,7 @@ SEVERITY = {
     "recertification_multiple_completions": "warning",
 }
 NOT_HERE = {
-    "not_utf8", "empty_file", "missing_column", "duplicate_column", "unknown_column",
+    "not_utf8", "empty_file", "not_csv_line_endings", "missing_column", "duplicate_column", "unknown_column",
     "malformed_row", "file_already_migrated",
 }
 
@@ -624,6 +624,16 @@ def test_existing_enrollment(validate_rows, portal_db, held, file_row, expected)
         "warnings": 0,
     }
     assert result.migrated["row"].to_list() == ([2] if expected else [2, 3])
+
+
+@pytest.mark.parametrize(("held", "article"), [("In Progress", "an"), ("Not Started", "a"), ("Completed", "a")])
+def test_existing_enrollment_message_reads_as_english(validate_rows, portal_db, held, article):
+    hold(portal_db, held, JUNE if held == "Completed" else None)
+    result = validate_rows([row() if held == "Completed" else open_row(status=held)])
+    assert result.findings["message"].to_list() == [
+        f"The portal already holds {article} {held} enrollment for this user and course: "
+        "migrating it adds a second one beside it."
+    ]
 
 
 def test_existing_enrollment_from_an_earlier_run_counts(validate_rows, portal_db):

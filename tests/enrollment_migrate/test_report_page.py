@@ -303,6 +303,10 @@ SUMMARY = {"live": 10, "archived": 5, "skipped": 0, "errors": 0, "warnings": 0, 
          "7 findings must be fixed first: date_sequence ×1, unknown_user ×4, bad_score ×1 and 1 more rule."),
         ("rejected", {"errors": 1, "rule_counts": {"file_already_migrated": 1}}, APPLIED_AT, "no",
          "Did not go in", "Nothing was applied; 1 finding must be fixed first: file_already_migrated ×1."),
+        ("rejected", {"live": 0, "archived": 0, "errors": 1, "rule_counts": {"file_already_migrated": 1},
+                      "would_have": {"live": 10, "archived": 5}}, APPLIED_AT, "no", "Did not go in",
+         ("Nothing was applied; had it gone in, 10 live and 5 archived rows would have been migrated; "
+          "1 finding must be fixed first: file_already_migrated ×1.")),
         ("applied", {}, APPLIED_AT + dt.timedelta(hours=168), "yes", "Went in",
          ("10 live and 5 archived rows went in on 2025-01-15 09:30 UTC; it can be rolled back until "
           "2025-01-22 09:30 UTC.")),

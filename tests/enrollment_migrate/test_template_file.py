@@ -242,6 +242,29 @@ def test_one_record_is_not_an_empty_file(tmp_path):
     assert template.record_count == 1
 
 
+@pytest.mark.parametrize(
+    "data",
+    [(HEADER + "\r" + ANN + "\r").encode(), (HEADER + "\r" + ANN).encode(), BOM + (HEADER + "\r").encode()],
+    ids=["records", "no-final-break", "bom-header-only"],
+)
+def test_lone_cr_line_endings_are_named_not_called_empty(tmp_path, portal_db, data):
+    path = bytes_file(tmp_path, data)
+    template = load_template(path)
+    assert findings_of(template) == [(None, None, rules.NOT_CSV_LINE_ENDINGS.code)]
+    assert "lone CR" in template.findings["message"][0]
+    result = check(path, portal_db)
+    assert (result.state, result.findings["severity"].to_list()) == ("invalid", ["fatal"])
+
+
+@pytest.mark.parametrize(
+    "data", [(HEADER + "\r\n" + ANN + "\r\n").encode(), (HEADER + "\n" + ANN + "\r\n").encode(),
+             (HEADER + "\r\n").encode()],
+    ids=["crlf", "mixed", "header-crlf"],
+)
+def test_crlf_is_not_taken_for_lone_crs(tmp_path, data):
+    assert rules.NOT_CSV_LINE_ENDINGS.code not in {f[2] for f in findings_of(load_template(bytes_file(tmp_path, data)))}
+
+
 # --- missing_column, duplicate_column, unknown_column -----------------------------------------
 
 

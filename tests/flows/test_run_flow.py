@@ -117,6 +117,8 @@ def test_run_flow_counts_licenses_on_archived_rows(db, tmp_path, migrate):
     assert rejected["state"] == "rejected"
     assert rejected["rule_counts"] == {"license_shortfall": 1}
     assert (rejected["live"], rejected["archived"], rejected["errors"]) == (0, 0, 1)
+    # what went in is zero; what would have gone in, had it been accepted, is said apart
+    assert rejected["would_have"] == {"live": 0, "archived": 3, "certificates": 0, "credits": 0, "badges": 0}
     assert contents(db) == before
     assert query(db, "select state, live, archived from migration_runs") == [("rejected", 0, 0)]
     assert query(db, "select count(*) from migration_snapshots") == [(0,)]
