@@ -23,7 +23,16 @@ from enrollment_migrate.sql_files import sql
 from enrollment_migrate.template_file import TemplateFile
 from enrollment_migrate.warehouse import registered
 from schemas import rules
-from schemas.findings import FINDING_SCHEMA, Findings, empty_findings, finding, findings_frame, sort_findings
+from schemas.checks import COURSE_CHECKS
+from schemas.findings import (
+    FINDING_SCHEMA,
+    Findings,
+    empty_findings,
+    finding,
+    finding_columns,
+    findings_frame,
+    sort_findings,
+)
 from schemas.row_rules import PARSED, parse_date, parse_score, row_checks
 from schemas.rules import BLOCKING_SEVERITIES, Severity
 from schemas.template import (
@@ -354,14 +363,9 @@ def _row_findings(prepared: pl.DataFrame, import_date: dt.date) -> pl.DataFrame:
     suspect = pl.any_horizontal([check.may_fail.fill_null(False) for check in checks])
     frame = prepared.lazy().filter(~pl.col("malformed") & suspect).collect().rechunk().lazy()
     parts = [
-        frame.filter(check.failing).select(
-            pl.col("row"),
-            pl.lit(check.column.header if check.column else None, pl.String).alias("column"),
-            pl.lit(check.rule.code).alias("rule"),
-            pl.lit(check.rule.severity.value).alias("severity"),
-            check.value.alias("value"),
-            check.message.alias("message"),
-        )
+        frame.filter(check.failing).select(finding_columns(
+            check.rule, check.message, column=check.column.header if check.column else None, value=check.value,
+        ))
         for check in checks
     ]
     return pl.concat(parts, how="vertical").collect()
@@ -403,12 +407,8 @@ def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame
         .collect()
     )
     found = _query(con, "duplicate_rows", candidate_rows=suspects)
-    return found.sort("row").select(
-        pl.col("row"),
-        pl.lit(None, pl.String).alias("column"),
+    return found.sort("row").select(finding_columns(
         pl.col("rule"),
-        pl.lit(Severity.SKIPPED.value).alias("severity"),
-        pl.lit(None, pl.String).alias("value"),
         pl.when(pl.col("rule") == rules.DUPLICATE_ROW.code)
         .then(pl.format("Same values as row {}: this row is skipped.", "first_row"))
         .otherwise(
@@ -418,8 +418,7 @@ def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame
                 "first_row",
             )
         )
-        .alias("message"),
-    )
+    ))
 
 
 def _existing_findings(
@@ -429,24 +428,21 @@ def _existing_findings(
         "row", "user_id", "course_id", pl.col("status_word").alias("status"), "completed"
     )
     found = _query(con, "existing_enrollments", candidate_rows=relation)
-    severity = Severity.SKIPPED if skip_existing else Severity.WARNING
     consequence = "this row is skipped (--skip-existing)" if skip_existing else (
         "migrating it adds a second one beside it"
     )
-    return found.select(
-        pl.col("row"),
-        pl.lit(None, pl.String).alias("column"),
-        pl.lit(rules.EXISTING_ENROLLMENT.code).alias("rule"),
-        pl.lit(severity.value).alias("severity"),
-        pl.lit(None, pl.String).alias("value"),
+    return found.select(finding_columns(
+        rules.EXISTING_ENROLLMENT,
         pl.format(
             "The portal already holds {} {} enrollment for this user and course: {}.",
             # "an In Progress", "a Completed"
             pl.when(pl.col("held_status").str.contains("^[AEIOUaeiou]")).then(pl.lit("an")).otherwise(pl.lit("a")),
             "held_status",
             pl.lit(consequence),
-        ).alias("message"),
-    ).sort("row")
+        ),
+        # the one rule whose severity an option changes (RULES.md: --skip-existing)
+        severity=Severity.SKIPPED if skip_existing else None,
+    )).sort("row")
 
 
 def _migrated_rows(
@@ -510,63 +506,27 @@ def _recertification_findings(con: duckdb.DuckDBPyConnection, migrated: pl.DataF
         .collect()
     )
     found = _query(con, "recertification_repeats", migrated_rows=suspects)
-    return found.select(
-        pl.col("row"),
-        pl.lit(None, pl.String).alias("column"),
-        pl.lit(rules.RECERTIFICATION_MULTIPLE_COMPLETIONS.code).alias("rule"),
-        pl.lit(Severity.WARNING.value).alias("severity"),
-        pl.lit(None, pl.String).alias("value"),
+    return found.select(finding_columns(
+        rules.RECERTIFICATION_MULTIPLE_COMPLETIONS,
         pl.format(
             "This course has recertification and row {} already completes it for this user: "
             "each completion becomes an enrollment of its own.",
             "first_row",
-        ).alias("message"),
-    ).sort("row")
+        ),
+    )).sort("row")
 
 
 def course_findings(
     con: duckdb.DuckDBPyConnection, migrated: Migrated, import_date: dt.date
 ) -> pl.DataFrame:
+    """The course checks of the registry, over each course receiving rows (a few: a loop)."""
     courses = _query(con, "course_capacity", {"import_date": import_date}, migrated_rows=migrated)
-    items = []
-    for course in courses.iter_rows(named=True):  # one per course receiving rows: small
-        name, incoming = course["name"], course["incoming"]
-        if course["free_licenses"] is not None and course["free_licenses"] < incoming:
-            items.append(finding(
-                rules.LICENSE_SHORTFALL,
-                f"'{name}' has {max(course['free_licenses'], 0)} free licenses of "
-                f"{course['license_seats']}; {incoming} rows would use one each.",
-                column=COURSE_NAME.header, value=name,
-            ))
-        if course["free_places"] is not None and course["free_places"] < incoming:
-            items.append(finding(
-                rules.ILT_CAPACITY_SHORTFALL,
-                f"'{name}' has {max(course['free_places'], 0)} free places of "
-                f"{course['ilt_capacity']}; {incoming} rows would take one each.",
-                column=COURSE_NAME.header, value=name,
-            ))
-        switched_on = [
-            label for key, label in (
-                ("enrollment_reminders", "enrollment"), ("due_date_reminders", "due date"),
-                ("overdue_reminders", "overdue"), ("ilt_reminders", "ILT"),
-            ) if course[key]
-        ]
-        if switched_on:
-            items.append(finding(
-                rules.REMINDERS_ENABLED,
-                f"'{name}' has {', '.join(switched_on)} reminders on: switch them off before "
-                "migrating so that learners get no surprise emails.",
-                column=COURSE_NAME.header, value=name,
-            ))
-        if course["certificate_expires_after_days"] is not None and course["certificates"]:
-            items.append(finding(
-                rules.CERTIFICATE_EXPIRY_SET,
-                f"'{name}' certificates expire after {course['certificate_expires_after_days']} "
-                f"days: {course['certificates_expired']} of the {course['certificates']} "
-                f"migrated certificates would already be past expiry on "
-                f"{import_date.strftime('%-d/%-m/%Y')}.",
-                column=COURSE_NAME.header, value=name,
-            ))
+    items = [
+        finding(check.rule, check.message(course, import_date), column=COURSE_NAME.header, value=course["name"])
+        for course in courses.iter_rows(named=True)
+        for check in COURSE_CHECKS
+        if check.fires(course)
+    ]
     return findings_frame(items) if items else empty_findings()
 
 

@@ -29,14 +29,12 @@ import polars as pl
 from enrollment_migrate import engine, warehouse
 from enrollment_migrate.file_parts import FileCut, FilePart, read_part
 from enrollment_migrate.template_file import load_template, not_utf8_findings
-from schemas import rules
+from schemas import checks, rules
 from schemas.findings import FINDING_SCHEMA
 
 PORTAL_DIR, PARTS_DIR, BUCKETS_DIR, CHECKED_DIR = "portal", "parts", "learners", "checked-learners"
 # Files between steps are read once, soon after: fast to write matters more than small.
 _WORK_FILE = {"compression": "lz4", "statistics": False}
-# What a copy of the store's enrollments holds: what the existing-enrollment rule compares.
-_HELD_COLUMNS = "user_id, course_id, status, completed_at"
 
 
 @dataclass
@@ -55,18 +53,16 @@ def save_portal(con: duckdb.DuckDBPyConnection, work: Path, with_store: bool) ->
     portal = engine.Portal.read(con)
     folder = portal.save(work / PORTAL_DIR)
     if with_store:
-        for table in ("enrollments", "archived_enrollments"):
-            con.sql(f"select {_HELD_COLUMNS} from {table}").write_parquet(str(folder / f"{table}.parquet"))
-        con.sql("select course_id, recertification, certificate_expires_after_days from courses").write_parquet(
-            str(folder / "courses.parquet")
-        )
+        # What the learner checks read of the store, as the registry declares it.
+        for table, columns in checks.store_columns().items():
+            con.sql(f"select {', '.join(columns)} from {table}").write_parquet(str(folder / f"{table}.parquet"))
     return portal
 
 
 def store_copy(work: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that answers the bucket rules' SQL from the copy save_portal made."""
     con = duckdb.connect(config={"memory_limit": warehouse.memory_limit()})
-    for table in ("enrollments", "archived_enrollments", "courses"):
+    for table in checks.store_columns():
         con.read_parquet(str(work / PORTAL_DIR / f"{table}.parquet")).create_view(table)
     return con
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from schemas import rules
-from schemas.findings import empty_findings, finding, findings_frame
+from schemas.findings import empty_findings, finding, finding_columns, findings_frame
 from schemas.template import COLUMNS, BY_HEADER_KEY, TemplateColumn, header_key
 
 BOM = b"\xef\xbb\xbf"
@@ -127,16 +127,11 @@ def load_template(path: str | Path, part: bytes | None = None, first_part: bool 
     rows = _assemble_rows(values, records, columns)
     malformed = (
         rows.filter(pl.col("field_count") != len(headers))
-        .select(
-            pl.col("row"),
-            pl.lit(None, pl.String).alias("column"),
-            pl.lit(rules.MALFORMED_ROW.code).alias("rule"),
-            pl.lit(rules.MALFORMED_ROW.severity.value).alias("severity"),
-            pl.col("field_count").cast(pl.String).alias("value"),
-            pl.format(
-                "This row has {} fields; the header has {}.", "field_count", pl.lit(len(headers))
-            ).alias("message"),
-        )
+        .select(finding_columns(
+            rules.MALFORMED_ROW,
+            pl.format("This row has {} fields; the header has {}.", "field_count", pl.lit(len(headers))),
+            value=pl.col("field_count"),
+        ))
     )
     return TemplateFile(
         path, pl.concat([header_findings, malformed]), rows, rows.height, headers, records_read

@@ -53,6 +53,39 @@ def finding(
     }
 
 
+def finding_columns(
+    rule: Rule | pl.Expr,
+    message: pl.Expr,
+    *,
+    row: pl.Expr | None = None,
+    column: str | None = None,
+    value: pl.Expr | None = None,
+    severity: Severity | None = None,
+) -> list[pl.Expr]:
+    """The six columns of a finding, as expressions over a frame of rows that fire a rule: the
+    one builder of findings from frames. `rule` is a rule, or an expression of rule codes when
+    one query answers for several rules; the severity is always the catalogue's (`severity`
+    overrides it only where an option changes it: --skip-existing makes existing_enrollment
+    skipped)."""
+    if isinstance(rule, Rule):
+        code = pl.lit(rule.code)
+        graded = pl.lit((severity or rule.severity).value)
+    else:
+        code = rule
+        graded = rule.replace_strict(_SEVERITY_OF, return_dtype=pl.String)
+    return [
+        (pl.col("row") if row is None else row).cast(pl.Int64).alias("row"),
+        pl.lit(column, pl.String).alias("column"),
+        code.alias("rule"),
+        graded.alias("severity"),
+        (pl.lit(None, pl.String) if value is None else value).cast(pl.String).alias("value"),
+        message.alias("message"),
+    ]
+
+
+_SEVERITY_OF = {code: rule.severity.value for code, rule in ALL_RULES.items()}
+
+
 def findings_frame(items: Iterable[dict[str, object]] = ()) -> pl.DataFrame:
     return pl.DataFrame(list(items), schema=FINDING_SCHEMA)
 
