@@ -113,20 +113,31 @@ def _refuse_if_changed_since_check(
             "The portal's users or courses changed while the file was being checked; nothing "
             "was applied. Run it again to check it against the portal as it is now."
         )
-    problems = []
-    earlier = [] if allow_reapply or not run.sha256 else runs_that_applied(con, run.sha256)
-    if earlier:
-        problems.append(finding(
-            rules.FILE_ALREADY_MIGRATED,
-            f"Run {earlier[-1]} applied this file while it was being checked; --allow-reapply "
-            "applies it again.",
-        ))
+    problems = already_applied(con, run.sha256, allow_reapply, since_check=True)
     capacity = engine.course_findings(con, migrated, run.import_date)
     shortfalls = capacity.filter(
         pl.col("rule").is_in([rules.LICENSE_SHORTFALL.code, rules.ILT_CAPACITY_SHORTFALL.code])
     )
-    if problems or shortfalls.height:
-        raise ChangedSinceCheck(pl.concat([findings_frame(problems), shortfalls]) if problems else shortfalls)
+    if problems.height or shortfalls.height:
+        raise ChangedSinceCheck(pl.concat([problems, shortfalls]))
+
+
+def already_applied(
+    con: duckdb.DuckDBPyConnection, sha256: str | None, allow_reapply: bool, *, since_check: bool = False
+) -> pl.DataFrame:
+    """file_already_migrated, the one check of the rule: the file (by SHA-256) was applied by a
+    run not rolled back, and --allow-reapply was not given. Asked when the check concludes, and
+    again inside the apply's transaction (`since_check`: another writer applied it meanwhile)."""
+    earlier = [] if allow_reapply or not sha256 else runs_that_applied(con, sha256)
+    if not earlier:
+        return findings_frame()
+    message = (
+        f"Run {earlier[-1]} applied this file while it was being checked; --allow-reapply applies it again."
+        if since_check else
+        f"This file (same SHA-256) was applied by run {earlier[-1]}, which has not been rolled back; "
+        "--allow-reapply applies it again."
+    )
+    return findings_frame([finding(rules.FILE_ALREADY_MIGRATED, message)])
 
 
 def additions(con: duckdb.DuckDBPyConnection, run_id: str) -> Added:

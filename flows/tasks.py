@@ -27,8 +27,6 @@ from enrollment_migrate import (
     apply, artifacts, engine, file_parts, partitioned, report_page, reports, runs, warehouse,
 )
 from enrollment_migrate.publish import publish_or_warn
-from schemas import rules
-from schemas.findings import finding, findings_frame
 
 step = task(cache_policy=NO_CACHE, persist_result=False)
 
@@ -66,21 +64,13 @@ def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
 
 def _concluded(plan: runs.RunPlan, con) -> Path:
     """The verdict from the parts' and buckets' files, saved for the next task."""
-    result = _refused_if_applied_before(con, plan, partitioned.conclude(con, plan.work_dir, _options(plan)))
+    result = partitioned.conclude(con, plan.work_dir, _options(plan))
+    if plan.command == "run":
+        refused = apply.already_applied(con, plan.sha256, bool(plan.options.get("allow_reapply")))
+        if refused.height:
+            result = engine.reject_file(result, refused)
     engine.save_result(result, plan.work_dir / "checked")
     return plan.work_dir / "checked"
-
-
-def _refused_if_applied_before(con, plan: runs.RunPlan, result: engine.CheckResult) -> engine.CheckResult:
-    if plan.command == "run" and not plan.options.get("allow_reapply"):
-        earlier = apply.runs_that_applied(con, plan.sha256)
-        if earlier:
-            return engine.reject_file(result, findings_frame([finding(
-                rules.FILE_ALREADY_MIGRATED,
-                f"This file (same SHA-256) was applied by run {earlier[-1]}, which has not "
-                "been rolled back; --allow-reapply applies it again.",
-            )]))
-    return result
 
 
 # On a Dask cluster each part and each learner bucket is a task of its own, reading and writing

@@ -4,7 +4,8 @@ A check is one of four kinds, by what it needs to see:
 
 - **file**: the file as bytes and its header (encoding, line endings, columns, field counts);
   the loader finds them (enrollment_migrate.template_file), and the apply the one rule about
-  runs (file_already_migrated, enrollment_migrate.apply).
+  runs (file_already_migrated, enrollment_migrate.apply.already_applied, asked when the check
+  concludes and again inside the apply's transaction).
 - **row**: one row at a time, a Polars expression (schemas.row_rules); the engine loops over them.
 - **learner**: a learner's rows together, or with the store's enrollments: a SQL file of `sql/`,
   with the store columns it reads (the Dask workers get a copy of exactly those).
