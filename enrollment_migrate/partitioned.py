@@ -29,10 +29,10 @@ import polars as pl
 from enrollment_migrate import engine, warehouse
 from enrollment_migrate.file_parts import FileCut, FilePart, read_part
 from enrollment_migrate.template_file import load_template, not_utf8_findings
+from enrollment_migrate.workdir import WorkDir
 from schemas import checks, rules
 from schemas.findings import FINDING_SCHEMA
 
-PORTAL_DIR, PARTS_DIR, BUCKETS_DIR, CHECKED_DIR = "portal", "parts", "learners", "checked-learners"
 # Files between steps are read once, soon after: fast to write matters more than small.
 _WORK_FILE = {"compression": "lz4", "statistics": False}
 
@@ -47,11 +47,11 @@ class PartChecked:
     bad_byte: int | None = None  # in the file, when a byte that is not UTF-8 stops the part
 
 
-def save_portal(con: duckdb.DuckDBPyConnection, work: Path, with_store: bool) -> engine.Portal:
+def save_portal(con: duckdb.DuckDBPyConnection, work: WorkDir, with_store: bool) -> engine.Portal:
     """Read the portal once and keep a copy in the work folder for the workers; with the store's
     enrollments too when the buckets are checked where the store is not (a Dask cluster)."""
     portal = engine.Portal.read(con)
-    folder = portal.save(work / PORTAL_DIR)
+    folder = portal.save(work.portal)
     if with_store:
         # What the learner checks read of the store, as the registry declares it.
         for table, columns in checks.store_columns().items():
@@ -59,30 +59,30 @@ def save_portal(con: duckdb.DuckDBPyConnection, work: Path, with_store: bool) ->
     return portal
 
 
-def store_copy(work: Path) -> duckdb.DuckDBPyConnection:
+def store_copy(work: WorkDir) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that answers the bucket rules' SQL from the copy save_portal made."""
     con = duckdb.connect(config={"memory_limit": warehouse.memory_limit()})
     for table in checks.store_columns():
-        con.read_parquet(str(work / PORTAL_DIR / f"{table}.parquet")).create_view(table)
+        con.read_parquet(str(work.portal / f"{table}.parquet")).create_view(table)
     return con
 
 
 def check_part(
-    cut_file: FileCut, part: FilePart, work: Path, options: engine.Options, portal: engine.Portal | None = None
+    cut_file: FileCut, part: FilePart, work: WorkDir, options: engine.Options, portal: engine.Portal | None = None
 ) -> Path:
     """Step 1 for one part; returns its folder. `portal`: as save_portal left it, if at hand."""
-    portal = portal or engine.Portal.open(work / PORTAL_DIR)
+    portal = portal or engine.Portal.open(work.portal)
     template = load_template(cut_file.path, read_part(cut_file, part), first_part=part.index == 0)
     rows = engine.check_rows(template, portal, options)
-    folder = work / PARTS_DIR / f"{part.index:05d}"
+    folder = work.part(part.index)
     folder.mkdir(parents=True, exist_ok=True)
     rows.findings.write_parquet(folder / "findings.parquet", **_WORK_FILE)
     buckets = len(cut_file.parts)
     spread = rows.candidates.with_columns(bucket=pl.col("user_id") % buckets)
     for (bucket,), candidates in spread.partition_by("bucket", as_dict=True, include_key=False).items():
-        target = _bucket_dir(work, BUCKETS_DIR, bucket)
-        target.mkdir(parents=True, exist_ok=True)
-        candidates.write_parquet(target / f"part-{part.index:05d}.parquet", **_WORK_FILE)
+        target = work.bucket_rows(bucket, part.index)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        candidates.write_parquet(target, **_WORK_FILE)
     bad_byte = None if template.bad_byte is None else template.bad_byte - cut_file.header_end + part.start
     checked = PartChecked(
         part.index, template.records_read, template.record_count, rows.blocked, template.readable, bad_byte
@@ -91,10 +91,10 @@ def check_part(
     return folder
 
 
-def checked_parts(work: Path) -> list[PartChecked]:
+def checked_parts(work: WorkDir) -> list[PartChecked]:
     return [
         PartChecked(**json.loads(path.read_text(encoding="utf-8")))
-        for path in sorted((work / PARTS_DIR).glob("*/part.json"))
+        for path in work.part_records()
     ]
 
 
@@ -108,29 +108,29 @@ def row_offsets(parts: list[PartChecked]) -> list[int]:
 
 
 def check_bucket(
-    bucket: int, work: Path, offsets: list[int], con: duckdb.DuckDBPyConnection, options: engine.Options
+    bucket: int, work: WorkDir, offsets: list[int], con: duckdb.DuckDBPyConnection, options: engine.Options
 ) -> Path:
     """Step 2 for one learner bucket; `con` answers for the store (the store itself, or
     store_copy). Returns the bucket's folder."""
-    files = sorted(_bucket_dir(work, BUCKETS_DIR, bucket).glob("part-*.parquet"))
+    files = sorted(work.bucket(bucket).glob("part-*.parquet"))
     # Parts in file order, each in file order: the bucket's rows are in file order.
     candidates = pl.concat(
         [
-            pl.read_parquet(path).with_columns(pl.col("row") + offsets[int(path.stem.removeprefix("part-"))])
+            pl.read_parquet(path).with_columns(pl.col("row") + offsets[work.part_of_bucket_rows(path)])
             for path in files
         ]
         or [engine.empty_candidates()]
     )
-    settings = engine.Portal.open_settings(work / PORTAL_DIR)
+    settings = engine.Portal.open_settings(work.portal)
     findings, migrated = engine.check_learners(con, candidates, settings, options)
-    folder = _bucket_dir(work, CHECKED_DIR, bucket)
+    folder = work.checked_bucket(bucket)
     folder.mkdir(parents=True, exist_ok=True)
     findings.write_parquet(folder / "findings.parquet", **_WORK_FILE)
     migrated.write_parquet(folder / "migrated.parquet", **_WORK_FILE)
     return folder
 
 
-def conclude(con: duckdb.DuckDBPyConnection, work: Path, options: engine.Options) -> engine.CheckResult:
+def conclude(con: duckdb.DuckDBPyConnection, work: WorkDir, options: engine.Options) -> engine.CheckResult:
     """Step 3: the file's result from its parts' and buckets' files."""
     parts = checked_parts(work)
     offsets = row_offsets(parts)
@@ -145,7 +145,7 @@ def conclude(con: duckdb.DuckDBPyConnection, work: Path, options: engine.Options
         if part.bad_byte is not None:
             (row,) = part_findings.filter(pl.col("rule") == rules.NOT_UTF8.code)["row"]
             return engine.unreadable_result(not_utf8_findings(row, part.bad_byte), 0, options)
-    checked = [_bucket_dir(work, CHECKED_DIR, bucket) for bucket in range(len(parts))]
+    checked = [work.checked_bucket(bucket) for bucket in range(len(parts))]
     findings += [pl.read_parquet(folder / "findings.parquet") for folder in checked]
     return engine.conclude(
         con,
@@ -154,30 +154,26 @@ def conclude(con: duckdb.DuckDBPyConnection, work: Path, options: engine.Options
         sum(part.record_count for part in parts),
         sum(part.blocked for part in parts),
         options,
-        engine.Portal.open(work / PORTAL_DIR).fingerprint,
+        engine.Portal.open(work.portal).fingerprint,
     )
 
 
-def _part_findings(work: Path, part: PartChecked, offset: int) -> pl.DataFrame:
-    findings = pl.read_parquet(work / PARTS_DIR / f"{part.index:05d}" / "findings.parquet").cast(FINDING_SCHEMA)
+def _part_findings(work: WorkDir, part: PartChecked, offset: int) -> pl.DataFrame:
+    findings = pl.read_parquet(work.part(part.index) / "findings.parquet").cast(FINDING_SCHEMA)
     if part.index:
         # The header's findings come from the first part; a later part repeats them.
         findings = findings.filter(pl.col("row").is_not_null())
     return findings.with_columns(pl.col("row") + offset)
 
 
-def _bucket_dir(work: Path, kind: str, bucket: int) -> Path:
-    return work / kind / f"{bucket:05d}"
-
-
-def check_parts(cut_file: FileCut, work: Path, options: engine.Options) -> None:
+def check_parts(cut_file: FileCut, work: WorkDir, options: engine.Options) -> None:
     """Step 1 for every part, one after the other (the portal saved first by save_portal)."""
-    portal = engine.Portal.open(work / PORTAL_DIR)  # once: millions of users' keys
+    portal = engine.Portal.open(work.portal)  # once: millions of users' keys
     for part in cut_file.parts:
         check_part(cut_file, part, work, options, portal)
 
 
-def check_buckets(work: Path, con: duckdb.DuckDBPyConnection, options: engine.Options) -> None:
+def check_buckets(work: WorkDir, con: duckdb.DuckDBPyConnection, options: engine.Options) -> None:
     """Step 2 for every bucket, one after the other; nothing to do when the file is unreadable."""
     parts = checked_parts(work)
     if parts[0].readable:
@@ -187,9 +183,10 @@ def check_buckets(work: Path, con: duckdb.DuckDBPyConnection, options: engine.Op
 
 
 def check_in_parts(
-    cut_file: FileCut, con: duckdb.DuckDBPyConnection, options: engine.Options, work: Path
+    cut_file: FileCut, con: duckdb.DuckDBPyConnection, options: engine.Options, work: WorkDir | Path
 ) -> engine.CheckResult:
     """All three steps here, one part and one bucket at a time: the local way."""
+    work = WorkDir.of(work)
     save_portal(con, work, with_store=False)
     check_parts(cut_file, work, options)
     check_buckets(work, con, options)

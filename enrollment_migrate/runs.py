@@ -12,6 +12,7 @@ from pathlib import Path
 
 from enrollment_migrate.engine import CheckResult
 from enrollment_migrate.warehouse import RunRecord
+from enrollment_migrate.workdir import WorkDir
 
 _HASH_CHUNK = 1 << 20
 
@@ -34,8 +35,8 @@ class RunPlan:
     options: dict[str, object] = field(default_factory=dict)
 
     @property
-    def work_dir(self) -> Path:
-        return self.report_dir / ".work"
+    def work_dir(self) -> WorkDir:
+        return WorkDir(self.report_dir / ".work")
 
 
 def new_run_id(now: dt.datetime) -> str:

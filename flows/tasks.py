@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import shutil
 from pathlib import Path
 
 from prefect import task, unmapped
@@ -27,6 +26,7 @@ from enrollment_migrate import (
     apply, artifacts, engine, file_parts, partitioned, report_page, reports, runs, warehouse,
 )
 from enrollment_migrate.publish import publish_or_warn
+from enrollment_migrate.workdir import WorkDir
 
 step = task(cache_policy=NO_CACHE, persist_result=False)
 
@@ -50,15 +50,15 @@ def load(plan: runs.RunPlan, db: Path) -> Path:
     with warehouse.connect(db) as con:
         partitioned.save_portal(con, plan.work_dir, with_store=False)
     partitioned.check_parts(_cut(plan), plan.work_dir, _options(plan))
-    return plan.work_dir
+    return plan.work_dir.root
 
 
 @step(name="check")
 def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
     """The rules across rows, learner bucket by learner bucket, then the course rules and the
-    verdict (partitioned, steps 2 and 3)."""
+    verdict (partitioned, steps 2 and 3). `loaded`: the work folder the load filled."""
     with warehouse.connect(db) as con:
-        partitioned.check_buckets(loaded, con, _options(plan))
+        partitioned.check_buckets(WorkDir(loaded), con, _options(plan))
         return _concluded(plan, con)
 
 
@@ -69,8 +69,8 @@ def _concluded(plan: runs.RunPlan, con) -> Path:
         refused = apply.already_applied(con, plan.sha256, bool(plan.options.get("allow_reapply")))
         if refused.height:
             result = engine.reject_file(result, refused)
-    engine.save_result(result, plan.work_dir / "checked")
-    return plan.work_dir / "checked"
+    engine.save_result(result, plan.work_dir.result)
+    return plan.work_dir.result
 
 
 # On a Dask cluster each part and each learner bucket is a task of its own, reading and writing
@@ -165,7 +165,7 @@ def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None
         # After the run log entry: the page shows the run as the warehouse records it.
         page = report_page.write_page_or_warn(plan.report_dir, con)
     _create_artifacts(plan, summary, result.findings, page)
-    shutil.rmtree(plan.work_dir, ignore_errors=True)
+    plan.work_dir.remove()
     return summary
 
 
