@@ -26,11 +26,15 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import generate  # noqa: E402
 import run as suite  # noqa: E402
 from enrollment_migrate import engine, file_parts, partitioned, reports, template_file, warehouse  # noqa: E402
+from enrollment_migrate.engine import learners as engine_learners  # noqa: E402
+from enrollment_migrate.engine import rows as engine_rows  # noqa: E402
+from enrollment_migrate.engine import verdict as engine_verdict  # noqa: E402
 
 TIMED = {
     template_file: ["_read_lines", "_record_layout", "_read_values", "_assemble_rows"],
-    engine: ["prepare_rows", "_row_findings", "_duplicate_findings", "_existing_findings", "_migrated_rows",
-             "_recertification_findings", "course_findings", "_by_year", "_result"],
+    engine_rows: ["prepare_rows", "_row_findings"],
+    engine_learners: ["_duplicate_findings", "_existing_findings", "_migrated_rows", "_recertification_findings"],
+    engine_verdict: ["course_findings", "_by_year", "_result"],
     partitioned: ["save_portal", "check_part", "check_bucket", "conclude"],
     reports: ["write_rows"],
 }

@@ -3,6 +3,7 @@ a rollback, and sees their effect on its next query; the catalog follows the sta
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -117,9 +118,9 @@ def test_a_reader_held_open_all_along_never_blocks_run_or_rollback(published, tm
 def _apply(db: Path, path: Path, rows) -> str:
     write_template(path, rows)
     with warehouse.connect(db) as con:
-        result = engine.check_file(load_template(path), con, engine.Options(engine.dt.date(2025, 1, 15)))
-        plan = runs.plan_run("run", str(path), path.parent / "reports", engine.dt.date(2025, 1, 15), {})
-        record = runs.run_record(plan, result, "applied", engine.dt.datetime(2025, 1, 15, 9))
+        result = engine.check_file(load_template(path), con, engine.Options(dt.date(2025, 1, 15)))
+        plan = runs.plan_run("run", str(path), path.parent / "reports", dt.date(2025, 1, 15), {})
+        record = runs.run_record(plan, result, "applied", dt.datetime(2025, 1, 15, 9))
         apply.apply_run(con, record, result.findings, result.migrated)
     return plan.run_id
 
@@ -146,7 +147,7 @@ def test_partitions_follow_the_state_and_a_rollback_retires_its_files(published,
     assert (parts / "enrollments" / f"{run_id}.parquet").exists()
     assert (parts / "archived_enrollments" / f"{run_id}.parquet").exists()
     with warehouse.connect(published) as con:
-        apply.rollback_run(con, run_id, engine.dt.datetime(2025, 1, 15, 10))
+        apply.rollback_run(con, run_id, dt.datetime(2025, 1, 15, 10))
         publish(con, published)
     # out of the views at once; on disk until the retention is up (tests/enrollment_migrate/test_retention.py)
     assert _catalog(published, "select count(*) from training_history") == [(0,)]

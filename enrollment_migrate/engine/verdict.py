@@ -1,0 +1,146 @@
+"""Step 3, once for the file, with the store: the registry's course checks, the counts and
+the verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import duckdb
+import polars as pl
+
+from enrollment_migrate.engine.model import (
+    CheckResult,
+    Counts,
+    Migrated,
+    Options,
+    empty_migrated,
+    migrated_frame,
+    query,
+    summed,
+)
+from schemas.checks import COURSE_CHECKS
+from schemas.findings import (
+    FINDING_SCHEMA,
+    Findings,
+    empty_findings,
+    finding,
+    findings_frame,
+    sort_findings,
+)
+from schemas.rules import BLOCKING_SEVERITIES, Severity
+from schemas.template import COURSE_NAME, FINISHED_STATUSES, OPEN_STATUSES
+
+
+def conclude(
+    con: duckdb.DuckDBPyConnection,
+    findings: pl.DataFrame,
+    migrated: Migrated,
+    record_count: int,
+    blocked: int,
+    options: Options,
+    checked_portal: str,
+) -> CheckResult:
+    """Step 3, once for the file, with the store: the course rules, the counts, the verdict.
+    `checked_portal` is the fingerprint of the portal the rows were checked against."""
+    findings = pl.concat([findings, course_findings(con, migrated, options.import_date)], how="vertical")
+    result = _result(findings, migrated, record_count, blocked, options, _by_year(migrated, options.import_date))
+    result.portal_fingerprint = checked_portal
+    return result
+
+
+
+def course_findings(
+    con: duckdb.DuckDBPyConnection, migrated: Migrated, import_date: dt.date
+) -> pl.DataFrame:
+    """The course checks of the registry, over each course receiving rows (a few: a loop)."""
+    courses = query(con, "course_capacity", {"import_date": import_date}, migrated_rows=migrated)
+    items = [
+        finding(check.rule, check.message(course, import_date), column=COURSE_NAME.header, value=course["name"])
+        for course in courses.iter_rows(named=True)
+        for check in COURSE_CHECKS
+        if check.fires(course)
+    ]
+    return findings_frame(items) if items else empty_findings()
+
+
+
+def _by_year(migrated: Migrated, import_date: dt.date) -> list[dict[str, int]]:
+    """The checklist's counts: finished rows by year of completion, open rows by year created."""
+    finished = pl.col("status").is_in(FINISHED_STATUSES)
+    counted = summed(
+        migrated,
+        migrated_frame(migrated)
+        .select(
+            year=pl.when(finished).then(pl.col("completed_at").dt.year()).otherwise(
+                pl.col("created_at").dt.year()
+            ),
+            completed=finished.cast(pl.Int64),
+            open=pl.col("status").is_in(OPEN_STATUSES).cast(pl.Int64),
+        )
+        .group_by("year")
+        .agg(pl.col("completed").sum(), pl.col("open").sum())
+        .sort("year"),
+    )
+    return counted.to_dicts()
+
+
+
+def _result(
+    findings: pl.DataFrame,
+    migrated: Migrated,
+    rows: int,
+    blocked_rows: int,
+    options: Options,
+    by_year: list[dict[str, int]] | None = None,
+) -> CheckResult:
+    findings = Findings.validate(sort_findings(findings.cast(FINDING_SCHEMA)))
+    severity = findings["severity"]
+    fatal = int((severity == Severity.FATAL).sum())
+    errors = int((severity == Severity.ERROR).sum())
+    rule_skipped = findings.filter(pl.col("severity") == Severity.SKIPPED)["row"].n_unique()
+    invalid = fatal > 0 or (errors > 0 and not options.skip_invalid_rows)
+    stored = summed(migrated, migrated_frame(migrated).select(
+        live=(pl.col("store") == "live").sum(),
+        archived=(pl.col("store") == "archived").sum(),
+        certificates=pl.col("certificate").is_not_null().sum(),
+        credits=pl.col("credits").sum(),
+        badges=pl.col("badge").is_not_null().sum(),
+    )).row(0, named=True)
+    counts = Counts(
+        rows=rows,
+        live=int(stored["live"]),
+        archived=int(stored["archived"]),
+        skipped=rule_skipped + (blocked_rows if options.skip_invalid_rows else 0),
+        errors=fatal + errors,
+        warnings=int((severity == Severity.WARNING).sum()),
+        certificates=int(stored["certificates"]),
+        credits=_number(stored["credits"]),
+        badges=int(stored["badges"]),
+    )
+    return CheckResult("invalid" if invalid else "valid", findings, migrated, counts, by_year or [])
+
+
+
+def _number(value: float | None) -> float | int:
+    value = value or 0
+    return int(value) if float(value).is_integer() else value
+
+
+
+def unreadable_result(findings: pl.DataFrame, record_count: int, options: Options) -> CheckResult:
+    """The result of a file that a file-level finding stops before any row is checked."""
+    return _result(findings, empty_migrated(), record_count, 0, options)
+
+
+
+def reject_file(result: CheckResult, file_findings: pl.DataFrame) -> CheckResult:
+    """The result with file-level findings added that reject the file (file_already_migrated)."""
+    severity = file_findings["severity"]
+    counts = replace(
+        result.counts,
+        errors=result.counts.errors + int(severity.is_in(BLOCKING_SEVERITIES).sum()),
+        warnings=result.counts.warnings + int((severity == Severity.WARNING).sum()),
+    )
+    findings = Findings.validate(sort_findings(pl.concat([file_findings, result.findings])))
+    return CheckResult("invalid", findings, result.migrated, counts, result.by_year, result.portal_fingerprint)
