@@ -32,6 +32,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--retired", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--manifests", type=int, default=1,
+                        help="manifests on disk, as a session open across that many publications leaves")
     parser.add_argument("--explain", action="store_true", help="print the manifest view's plan for count(*)")
     args = parser.parse_args()
 
@@ -54,7 +56,8 @@ def main() -> None:
             )
             if n < args.runs:
                 live.append(path)
-        retention.write_manifest(db, live, dt.datetime(2026, 1, 1))
+        for _ in range(args.manifests):
+            retention.write_manifest(db, live, dt.datetime(2026, 1, 1))
         glob = f"'{folder}/*.parquet'"
         listed = "[" + ", ".join(f"'{p}'" for p in live) + "]"
         con.execute(f"create view plain_glob as select * from read_parquet({glob})")
@@ -64,8 +67,8 @@ def main() -> None:
 
         if args.explain:
             print(con.sql("explain analyze select count(*) from manifest_glob").fetchall()[0][1])
-        print(f"{args.rows:,} live rows in {args.runs} partitions, {args.retired} retired of the same size; "
-              f"best of {args.repeat}, seconds")
+        print(f"{args.rows:,} live rows in {args.runs} partitions, {args.retired} retired of the same size, "
+              f"{args.manifests} manifests; best of {args.repeat}, seconds")
         print(f"{'query':<12} {'plain glob*':>12} {'manifest':>10} {'file list':>10}")
         for name, query in QUERIES.items():
             best = {}
