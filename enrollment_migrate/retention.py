@@ -48,14 +48,10 @@ DEFAULT_RETENTION = dt.timedelta(hours=1)
 # instead of 0.02 s; bench/catalog_views.py).
 EMPTY = "~empty"
 MANIFESTS = "_manifests"
-_MANIFEST_SCHEMA = {
-    "file": pl.String,
-    "retired_at": pl.Datetime("us"),
-    "published_at": pl.Datetime("us", "UTC"),  # the same in every row: when the views take it up
-}
-# A manifest takes effect a moment after it is written, and the writer waits that moment out.
-# So it is in place (renamed in) before any query whose start follows its `published_at`, and
-# every scan of one query takes the same manifest: the newest published before the query began.
+_MANIFEST_SCHEMA = {"file": pl.String, "retired_at": pl.Datetime("us")}
+# A manifest is named by the moment it takes effect, a little after it is renamed into place,
+# and the writer waits that moment out. So it is in place before any query that starts after it
+# takes effect, and every listing of one query agrees on the newest that took effect before it.
 PUBLISH_DELAY = dt.timedelta(milliseconds=100)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -94,14 +90,25 @@ def live_files_sql(db: str | Path) -> str:
     """The live partition files, as the one column `file`, by the newest manifest published
     before the query's transaction began (`current_timestamp`: one instant for the whole query,
     so that a query over several views, such as training_history, sees one state of them all).
-    The newest is chosen within the listing that reads it: a manifest written meanwhile cannot
-    leave a query with none. DDL takes no parameters: the path is the tool's own."""
+
+    A manifest is named by the nanosecond it is published at, and is in place before then, so
+    the newest is chosen from the folder's names alone (`glob`, no file opened): every listing
+    made during the query holds it, and only it is read. DDL takes no parameters: the path is
+    the tool's own."""
     glob = "'" + str(manifests_glob(db)).replace("'", "''") + "'"
     return (
-        "select file from (select file, retired_at, filename = max(filename) over () as newest "
-        f"from read_parquet({glob}, filename = true) where published_at <= current_timestamp) "
-        "where newest and retired_at is null"
+        f"select file from read_parquet({glob}, filename = true) where retired_at is null and "
+        f"filename = (select max(file) from glob({glob}) where "
+        "cast(regexp_extract(file, '([0-9]+)[.]parquet$', 1) as hugeint) <= epoch_ns(current_timestamp))"
     )
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _epoch_ns(when: dt.datetime) -> int:
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
 def _manifests(db: str | Path) -> list[Path]:
@@ -126,24 +133,27 @@ def write_manifest(db: str | Path, live: list[Path], now: dt.datetime | None = N
     on_disk = [str(p) for p in _partition_files(db)]
     if missing := live_names - set(on_disk):
         raise FileNotFoundError(f"live partition files missing: {sorted(missing)[:3]}")
-    published_at = dt.datetime.now(dt.UTC) + PUBLISH_DELAY
     frame = pl.DataFrame(
         {
             "file": on_disk,
             "retired_at": [None if f in live_names else retired_since.get(f, now) for f in on_disk],
-            "published_at": [published_at] * len(on_disk),
         },
         schema=_MANIFEST_SCHEMA,
     )
     folder = parts_dir(db) / MANIFESTS
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    number = int(manifests[-1].stem) + 1 if manifests else 1
-    temporary = folder / f".{number:020d}.parquet.tmp"
+    temporary = folder / f".{os.getpid()}.parquet.tmp"
     frame.write_parquet(temporary)
+    # Named, when it is in place, by when it takes effect (in nanoseconds since 1970, after the
+    # one before it), which is later than the rename by PUBLISH_DELAY, however slow the write.
+    number = _epoch_ns(dt.datetime.now(dt.UTC) + PUBLISH_DELAY)
+    if manifests:
+        number = max(number, int(manifests[-1].stem) + 1)
     target = folder / f"{number:020d}.parquet"
     os.replace(temporary, target)
     # Return when the views show it: a command's change is there for the next query after it.
-    time.sleep(max(0.0, (published_at - dt.datetime.now(dt.UTC)).total_seconds()))
+    takes_effect = _EPOCH + dt.timedelta(microseconds=number // 1000 + 1)
+    time.sleep(max(0.0, (takes_effect - dt.datetime.now(dt.UTC)).total_seconds()))
     return target
 
 
