@@ -6,10 +6,10 @@ by other bytes under the same name, fails that query ("Cannot open file", "bytes
 file"). So a partition file never changes and is never removed while a reader may reach it:
 
 - **live**: a publication writes a manifest, `parts/_manifests/<n>.parquet`, listing every
-  partition file with its `retired_at` (null while live). Manifests are new files, never
-  rewritten; the views keep the rows of the files that the newest manifest lists as live. So a
-  partition leaves (or joins) every open session's views at the next query after the manifest
-  is written, and the folder listing is never the switch.
+  partition file with its `retired_at` (null while live); `n` is the nanosecond it takes effect.
+  Manifests are new files, never rewritten; the views keep the rows of the files that the newest
+  manifest in effect lists as live. So a partition leaves (or joins) every open session's views
+  at its next query, and the folder listing is never the switch.
 - **retired**: a partition whose run was rolled back, or whose portal rows were replaced, stays
   on disk, unread by the views, for the retention (`ENROLLMENT_MIGRATE_PARTITION_RETENTION`, an
   hour by default). Manifests older than the newest are retired when their successor is written.
