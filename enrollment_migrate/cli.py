@@ -284,15 +284,17 @@ def store_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """The analysts' partitions, the retired files waiting for deletion, and the open sessions."""
+    from rich.filesize import decimal as size
+
     from flows.history import store_status_flow
 
     status = _run_flow(store_status_flow, db=ctx.obj["db"])
     if as_json:
         print(json.dumps(status))
         return
-    out.print(f"Partitions: {status['partitions']} live ({_size(status['partition_bytes'])}).", highlight=False)
+    out.print(f"Partitions: {status['partitions']} live ({size(status['partition_bytes'])}).", highlight=False)
     retention = dt.timedelta(seconds=status["retention_seconds"])
-    waiting = (f"Waiting for deletion: {status['retired_files']} retired files ({_size(status['retired_bytes'])})"
+    waiting = (f"Waiting for deletion: {status['retired_files']} retired files ({size(status['retired_bytes'])})"
                f"; {status['due_for_deletion']} older than the retention ({retention}).")
     if status["retired_files"]:
         waiting += f" Oldest retired {status['oldest_retired_at'][:16].replace('T', ' ')} UTC."
@@ -301,14 +303,6 @@ def store_status(
     out.print(f"Open analysts' sessions: {sessions}" + (
         "; retired files are deleted once they close (by `expire` or the next command that publishes)."
         if sessions else "."), highlight=False)
-
-
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1000
-    return f"{n:,.1f} TB"
 
 
 @app.command("report")

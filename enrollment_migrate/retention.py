@@ -111,6 +111,11 @@ def _epoch_ns(when: dt.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
+def _takes_effect(manifest: Path) -> dt.datetime:
+    """When a manifest takes effect: its name, in nanoseconds since 1970 (UTC)."""
+    return _EPOCH + dt.timedelta(microseconds=int(manifest.stem) // 1000 + 1)
+
+
 def _manifests(db: str | Path) -> list[Path]:
     folder = parts_dir(db) / MANIFESTS
     return sorted(folder.glob("*.parquet")) if folder.exists() else []
@@ -152,8 +157,7 @@ def write_manifest(db: str | Path, live: list[Path], now: dt.datetime | None = N
     target = folder / f"{number:020d}.parquet"
     os.replace(temporary, target)
     # Return when the views show it: a command's change is there for the next query after it.
-    takes_effect = _EPOCH + dt.timedelta(microseconds=number // 1000 + 1)
-    time.sleep(max(0.0, (takes_effect - dt.datetime.now(dt.UTC)).total_seconds()))
+    time.sleep(max(0.0, (_takes_effect(target) - dt.datetime.now(dt.UTC)).total_seconds()))
     return target
 
 
@@ -200,26 +204,25 @@ def status(db: str | Path, *, prune: bool = False) -> StoreStatus:
     """The live partitions, the retired files waiting for deletion, and the open sessions
     (`prune`: also forget the catalogs no session holds; only under the state lock)."""
     manifests = _manifests(db)
-    live: list[Path] = []
+    live: list[int] = []  # the live partitions' sizes
     retired: list[RetiredFile] = []
     if manifests:
         newest = pl.read_parquet(manifests[-1])
-        for file, retired_at in newest.select("file", "retired_at").iter_rows():  # one row per partition file, not per record
+        for file, retired_at in newest.iter_rows():  # one row per partition file, not per record
             path = Path(file)
             if (st := _stat(path)) is None:
                 continue
             if retired_at is not None:
                 retired.append(RetiredFile(path, st.st_size, retired_at))
             elif path.stem != EMPTY:
-                live.append(path)
-        # an older manifest is retired from the moment its successor was written
+                live.append(st.st_size)
+        # An older manifest is retired from the moment its successor took effect (its name).
         for older, successor in zip(manifests, manifests[1:]):
-            if (st := _stat(older)) is not None and (later := _stat(successor)) is not None:
-                since = dt.datetime.fromtimestamp(later.st_mtime, dt.UTC).replace(tzinfo=None)
-                retired.append(RetiredFile(older, st.st_size, since))
+            if (st := _stat(older)) is not None:
+                retired.append(RetiredFile(older, st.st_size, _takes_effect(successor).replace(tzinfo=None)))
     return StoreStatus(
         partitions=len(live),
-        partition_bytes=sum(st.st_size for p in live if (st := _stat(p))),
+        partition_bytes=sum(live),
         retired=tuple(retired),
         open_sessions=open_sessions(db, prune=prune),
         retention=retention(),

@@ -69,22 +69,23 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+# What a run migrates: a rejected run's summary counts zero of each, and says apart what it would
+# have migrated had it been accepted.
+MIGRATED_COUNTS = ("live", "archived", "certificates", "credits", "badges")
+
+
 def _reported_counts(result: CheckResult, state: str) -> dict[str, object]:
     """A rejected run migrated nothing: its live, archived and awards are zero."""
     counts = asdict(result.counts)
     if state == "rejected":
-        counts.update(live=0, archived=0, certificates=0, credits=0, badges=0)
+        counts.update(dict.fromkeys(MIGRATED_COUNTS, 0))
     return counts
-
-
-# What a rejected run would have migrated, had it been accepted: its summary counts zero.
-WOULD_HAVE = ("live", "archived", "certificates", "credits", "badges")
 
 
 def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]:
     counts = _reported_counts(result, state)
     would_have = (
-        {"would_have": {key: asdict(result.counts)[key] for key in WOULD_HAVE}} if state == "rejected" else {}
+        {"would_have": {key: getattr(result.counts, key) for key in MIGRATED_COUNTS}} if state == "rejected" else {}
     )
     return {
         "run_id": plan.run_id,

@@ -57,14 +57,13 @@ def finding_columns(
     rule: Rule | pl.Expr,
     message: pl.Expr,
     *,
-    row: pl.Expr | None = None,
     column: str | None = None,
     value: pl.Expr | None = None,
     severity: Severity | None = None,
 ) -> list[pl.Expr]:
-    """The six columns of a finding, as expressions over a frame of rows that fire a rule: the
-    one builder of findings from frames. `rule` is a rule, or an expression of rule codes when
-    one query answers for several rules; the severity is always the catalogue's (`severity`
+    """The six columns of a finding, as expressions over a frame of the rows (its `row` column)
+    that fire a rule: the one builder of findings from frames. `rule` is a rule, or an
+    expression of rule codes when one query answers for several rules; the severity is always the catalogue's (`severity`
     overrides it only where an option changes it: --skip-existing makes existing_enrollment
     skipped)."""
     if isinstance(rule, Rule):
@@ -74,7 +73,7 @@ def finding_columns(
         code = rule
         graded = rule.replace_strict(_SEVERITY_OF, return_dtype=pl.String)
     return [
-        (pl.col("row") if row is None else row).cast(pl.Int64).alias("row"),
+        pl.col("row").cast(pl.Int64),
         pl.lit(column, pl.String).alias("column"),
         code.alias("rule"),
         graded.alias("severity"),
