@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/profile_steps.py --rows 1000000 [--part-mb 64]
 
-Runs the engine as the flows do (enrollment_migrate.partitioned: parts, learner buckets, the
+Runs the engine as the flows do (enrollment_migrate.engine.drivers: parts, learner buckets, the
 verdict), without Prefect, on a file from bench/generate.py, with each inner step wrapped by a
 timer (the wrapper replaces the module attribute its caller looks up; nothing in the tool is
 changed). Prints the seconds per step, summed over parts and buckets, beside the baseline's.
@@ -25,7 +25,8 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import generate  # noqa: E402
 import run as suite  # noqa: E402
-from enrollment_migrate import engine, file_parts, partitioned, reports, template_file, warehouse  # noqa: E402
+from enrollment_migrate import engine, file_parts, reports, template_file, warehouse  # noqa: E402
+from enrollment_migrate.engine import drivers  # noqa: E402
 from enrollment_migrate.engine import learners as engine_learners  # noqa: E402
 from enrollment_migrate.engine import rows as engine_rows  # noqa: E402
 from enrollment_migrate.engine import verdict as engine_verdict  # noqa: E402
@@ -35,7 +36,7 @@ TIMED = {
     engine_rows: ["prepare_rows", "_row_findings"],
     engine_learners: ["_duplicate_findings", "_existing_findings", "_migrated_rows", "_recertification_findings"],
     engine_verdict: ["course_findings", "_by_year", "_result"],
-    partitioned: ["save_portal", "check_part", "check_bucket", "conclude"],
+    drivers: ["save_portal", "check_part", "check_bucket", "conclude"],
     reports: ["write_rows"],
 }
 
@@ -62,7 +63,7 @@ def main() -> None:
         spent["file_parts.cut"] += time.perf_counter() - started
         with warehouse.connect(work / "db" / "warehouse.duckdb") as con:
             options = engine.Options(dt.date.fromisoformat(described["import_date"]), skip_invalid_rows=True)
-            result = partitioned.check_in_parts(cut, con, options, work / "check")
+            result = drivers.check_in_parts(cut, con, options, work / "check")
         (work / "out").mkdir()
         reports.write_rows(result.migrated, work / "out")
         total = time.perf_counter() - started

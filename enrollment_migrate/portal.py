@@ -11,7 +11,7 @@ import pandera.polars as pa
 import polars as pl
 
 from enrollment_migrate.engine import Options, check_file
-from enrollment_migrate.template_file import UnreadableFile, load_template
+from enrollment_migrate.template_file import UnreadableFile
 from enrollment_migrate.warehouse import execute_script, registered, transaction
 from schemas.portal import (
     COURSE_COLUMNS,
@@ -93,10 +93,9 @@ def _read_courses(path: Path) -> pl.DataFrame:
 def _checked_enrollments(con: duckdb.DuckDBPyConnection, path: Path, import_date: dt.date) -> pl.DataFrame:
     """Existing enrollments follow the template's rules; a file with errors is refused."""
     try:
-        template = load_template(path)
+        result = check_file(path, con, Options(import_date, check_existing=False))
     except UnreadableFile as exc:
         raise PortalFileRejected(path, [str(exc)]) from exc
-    result = check_file(template, con, Options(import_date, check_existing=False))
     if result.state != "valid":
         blocking = result.findings.filter(pl.col("severity").is_in(["fatal", "error"]))
         raise PortalFileRejected(

@@ -1,6 +1,6 @@
 """The run's work folder, `<report folder>/.work/`: the one owner of every path in it.
 
-The steps of a check (enrollment_migrate.partitioned) hand their results to each other as files
+The steps of a check (enrollment_migrate.engine.drivers) hand their results to each other as files
 here, so that a step can run in another task or on another machine:
 
     portal/               the portal's keys and awards (and, for workers without the store, the

@@ -23,9 +23,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from enrollment_migrate import (
-    apply, artifacts, engine, file_parts, partitioned, report_page, reports, runs, warehouse,
+    apply, artifacts, engine, file_parts, report_page, reports, runs, warehouse,
 )
 from enrollment_migrate.publish import publish_or_warn
+from enrollment_migrate.engine import drivers
 from enrollment_migrate.workdir import WorkDir
 
 step = task(cache_policy=NO_CACHE, persist_result=False)
@@ -46,25 +47,25 @@ def _cut(plan: runs.RunPlan) -> file_parts.FileCut:
 
 @step(name="load")
 def load(plan: runs.RunPlan, db: Path) -> Path:
-    """The file, part by part, through the per-row rules (partitioned, step 1)."""
+    """The file, part by part, through the per-row rules (engine.drivers, step 1)."""
     with warehouse.connect(db) as con:
-        partitioned.save_portal(con, plan.work_dir, with_store=False)
-    partitioned.check_parts(_cut(plan), plan.work_dir, _options(plan))
+        drivers.save_portal(con, plan.work_dir, with_store=False)
+    drivers.check_parts(_cut(plan), plan.work_dir, _options(plan))
     return plan.work_dir.root
 
 
 @step(name="check")
 def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
     """The rules across rows, learner bucket by learner bucket, then the course rules and the
-    verdict (partitioned, steps 2 and 3). `loaded`: the work folder the load filled."""
+    verdict (engine.drivers, steps 2 and 3). `loaded`: the work folder the load filled."""
     with warehouse.connect(db) as con:
-        partitioned.check_buckets(WorkDir(loaded), con, _options(plan))
+        drivers.check_buckets(WorkDir(loaded), con, _options(plan))
         return _concluded(plan, con)
 
 
 def _concluded(plan: runs.RunPlan, con) -> Path:
     """The verdict from the parts' and buckets' files, saved for the next task."""
-    result = partitioned.conclude(con, plan.work_dir, _options(plan))
+    result = drivers.conclude(con, plan.work_dir, _options(plan))
     if plan.command == "run":
         refused = apply.already_applied(con, plan.sha256, bool(plan.options.get("allow_reapply")))
         if refused.height:
@@ -78,13 +79,13 @@ def _concluded(plan: runs.RunPlan, con) -> Path:
 
 @step(name="load part")
 def load_part(plan: runs.RunPlan, cut_file: file_parts.FileCut, part: file_parts.FilePart) -> Path:
-    return partitioned.check_part(cut_file, part, plan.work_dir, _options(plan))
+    return drivers.check_part(cut_file, part, plan.work_dir, _options(plan))
 
 
 @step(name="check learners")
 def check_learners(plan: runs.RunPlan, bucket: int, offsets: list[int]) -> Path:
-    with contextlib.closing(partitioned.store_copy(plan.work_dir)) as con:
-        return partitioned.check_bucket(bucket, plan.work_dir, offsets, con, _options(plan))
+    with contextlib.closing(drivers.store_copy(plan.work_dir)) as con:
+        return drivers.check_bucket(bucket, plan.work_dir, offsets, con, _options(plan))
 
 
 @step(name="conclude")
@@ -98,12 +99,12 @@ def check_on_dask(run: runs.RunPlan, db: Path, address: str) -> Path:
     scheduler's (tcp://host:8786), or "local" for a cluster of threads in this process."""
     cut_file = _cut(run)
     with warehouse.connect(db) as con:
-        partitioned.save_portal(con, run.work_dir, with_store=True)
+        drivers.save_portal(con, run.work_dir, with_store=True)
     with dask_runner(address) as runner:
         runner.map(load_part, {"plan": unmapped(run), "cut_file": unmapped(cut_file), "part": list(cut_file.parts)}).result()
-        parts = partitioned.checked_parts(run.work_dir)
+        parts = drivers.checked_parts(run.work_dir)
         if parts[0].readable:
-            offsets = partitioned.row_offsets(parts)
+            offsets = drivers.row_offsets(parts)
             runner.map(check_learners, {
                 "plan": unmapped(run), "bucket": list(range(len(parts))), "offsets": unmapped(offsets),
             }).result()

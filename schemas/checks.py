@@ -41,7 +41,7 @@ class LearnerCheck:
     rules: tuple[Rule, ...]
     sql: str  # the name of its file in sql/
     # The store's tables and columns it reads beside the file's rows: a worker without the
-    # store gets a copy of these (enrollment_migrate.partitioned.save_portal).
+    # store gets a copy of these (enrollment_migrate.engine.drivers.save_portal).
     store_columns: dict[str, tuple[str, ...]]
 
 

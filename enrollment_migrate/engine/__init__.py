@@ -4,7 +4,8 @@
 - `learners`: step 2, learner by learner: duplicates, existing enrollments, recertification.
 - `verdict`: step 3, once for the file, with the store: the course checks, counts, verdict.
 - `model`: the shared types (options, portal, rows between the steps, result); `results`: a
-  result kept on disk between tasks; `drivers`: the three steps over a whole file in memory.
+  result kept on disk between tasks; `drivers`: the one way the three steps run over a file, in
+  parts and learner buckets through a work folder (a whole file is one part: `check_file`).
 
 The checks themselves are declared in the rule registry (schemas.checks); the engine loops over
 them. Per-row checks are Polars expressions; what needs the store or a learner's other rows is

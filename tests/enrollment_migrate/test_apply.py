@@ -25,7 +25,6 @@ from conftest import HEADERS, IMPORT_DATE, PORTAL_COURSES, PORTAL_USERS, row, wr
 from enrollment_migrate import apply, engine, portal, runs, warehouse
 from enrollment_migrate.cli import app
 from enrollment_migrate.faults import FAULT_AT, FAULT_MARKER
-from enrollment_migrate.template_file import load_template
 
 D = dt.datetime
 H = dt.timedelta(hours=1)
@@ -81,7 +80,7 @@ def query(db: Path, text: str, params: list | None = None) -> list[tuple]:
 def check(db: Path, path: Path, rows, headers=None) -> engine.CheckResult:
     write_template(path, rows, headers)
     with warehouse.connect(db) as con:
-        return engine.check_file(load_template(path), con, engine.Options(IMPORT_DATE))
+        return engine.check_file(path, con, engine.Options(IMPORT_DATE))
 
 
 def apply_rows(db: Path, path: Path, rows, applied_at: dt.datetime = APPLIED_AT, headers=None) -> str:
@@ -353,7 +352,7 @@ def test_rollback_of_a_run_that_applied_nothing_is_not_applied(db, tmp_path, sta
     plan = runs.plan_run("run" if state == "rejected" else "validate", str(tmp_path / "m.csv"),
                          tmp_path / "reports", IMPORT_DATE, {})
     with warehouse.connect(db) as con:
-        result = engine.check_file(load_template(tmp_path / "m.csv"), con, engine.Options(IMPORT_DATE))
+        result = engine.check_file(tmp_path / "m.csv", con, engine.Options(IMPORT_DATE))
         warehouse.record_run(con, runs.run_record(plan, result, state), result.findings)
     _refused_changes_nothing(db, plan.run_id, APPLIED_AT + H, "not_applied")
 

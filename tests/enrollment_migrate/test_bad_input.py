@@ -15,10 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import HEADERS, IMPORT_DATE
-from enrollment_migrate import file_parts, partitioned
+from enrollment_migrate import file_parts
+from enrollment_migrate.engine import drivers
 from enrollment_migrate.apply import fingerprint
 from enrollment_migrate.engine import Options, check_file
-from enrollment_migrate.template_file import load_template
 from schemas.findings import Findings
 
 
@@ -64,7 +64,7 @@ def assert_validation_survives(con, tmp_path, data: bytes) -> None:
     path = tmp_path / "fuzzed.csv"
     path.write_bytes(data)
     before = fingerprint(con)
-    result = check_file(load_template(path), con, Options(IMPORT_DATE))
+    result = check_file(path, con, Options(IMPORT_DATE))
     Findings.validate(result.findings)
     assert result.state in ("valid", "invalid")
     counts = result.counts
@@ -106,7 +106,7 @@ def test_extreme_shapes_end_in_findings(portal_db, tmp_path):
 def test_damaged_files_checked_in_parts_end_in_findings(portal_db, tmp_path_factory, data, part_bytes):
     path = tmp_path_factory.mktemp("parts") / "fuzzed.csv"
     path.write_bytes(data)
-    result = partitioned.check_in_parts(
+    result = drivers.check_in_parts(
         file_parts.cut(path, part_bytes), portal_db, Options(IMPORT_DATE), tmp_path_factory.mktemp("work")
     )
     Findings.validate(result.findings)
@@ -125,8 +125,8 @@ def test_parts_of_any_well_quoted_file_find_what_the_whole_file_finds(portal_db,
     csv.writer(buffer, lineterminator="\n").writerows([ALL_HEADERS, *rows])
     path = tmp_path_factory.mktemp("parts") / "clean.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    whole = check_file(load_template(path), portal_db, Options(IMPORT_DATE))
-    parts = partitioned.check_in_parts(
+    whole = check_file(path, portal_db, Options(IMPORT_DATE))
+    parts = drivers.check_in_parts(
         file_parts.cut(path, part_bytes), portal_db, Options(IMPORT_DATE), tmp_path_factory.mktemp("work")
     )
     assert parts.findings.sort(pl.all()).equals(whole.findings.sort(pl.all()))

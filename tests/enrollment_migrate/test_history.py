@@ -13,7 +13,6 @@ import pytest
 
 from conftest import IMPORT_DATE, row, write_template
 from enrollment_migrate import apply, engine, history, runs, warehouse
-from enrollment_migrate.template_file import load_template
 from schemas.findings import FINDING_SCHEMA
 
 NO_FINDINGS = pl.DataFrame(schema=FINDING_SCHEMA)
@@ -30,7 +29,7 @@ def _apply(db: Path, path: Path, rows) -> str:
     """Check the rows against the warehouse's portal and apply them, as a run does."""
     write_template(path, rows)
     with warehouse.connect(db) as con:
-        result = engine.check_file(load_template(path), con, engine.Options(IMPORT_DATE))
+        result = engine.check_file(path, con, engine.Options(IMPORT_DATE))
         assert result.state == "valid", result.findings
         plan = runs.plan_run("run", str(path), path.parent / "reports", IMPORT_DATE, {})
         record = runs.run_record(plan, result, "applied", dt.datetime(2025, 1, 15, 9))

@@ -21,7 +21,6 @@ from conftest import REPO, row, write_template
 from enrollment_migrate import apply, engine, portal, retention, runs, warehouse
 from enrollment_migrate.faults import FAULT_AT, FAULT_MARKER
 from enrollment_migrate.publish import PARTITIONED, publish
-from enrollment_migrate.template_file import load_template
 
 sys.path.insert(0, str(REPO / "bench"))
 from analyst_session import AnalystSession  # noqa: E402
@@ -63,7 +62,7 @@ def big_portal(tmp_path) -> Path:
 
 def apply_rows(con, path: Path, rows) -> str:
     write_template(path, rows)
-    result = engine.check_file(load_template(path), con, engine.Options(IMPORT))
+    result = engine.check_file(path, con, engine.Options(IMPORT))
     assert result.state == "valid", result.findings
     plan = runs.plan_run("run", str(path), path.parent / "reports", IMPORT, {})
     record = runs.run_record(plan, result, "applied", dt.datetime.now(dt.UTC).replace(tzinfo=None))

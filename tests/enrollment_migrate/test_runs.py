@@ -17,7 +17,6 @@ import pytest
 
 from conftest import IMPORT_DATE, row, write_template
 from enrollment_migrate import engine, runs, warehouse
-from enrollment_migrate.template_file import load_template
 from enrollment_migrate.workdir import WorkDir
 
 NOW = dt.datetime(2025, 3, 4, 5, 6, 7, 890)
@@ -108,7 +107,7 @@ def checked(portal_warehouse, tmp_path) -> tuple[runs.RunPlan, engine.CheckResul
         row("nobody@example.com", "Privacy"),
     ])
     with warehouse.connect(portal_warehouse) as con:
-        result = engine.check_file(load_template(path), con, engine.Options(IMPORT_DATE))
+        result = engine.check_file(path, con, engine.Options(IMPORT_DATE))
     plan = runs.plan_run("run", str(path), tmp_path / "reports", IMPORT_DATE, {}, now=NOW)
     return plan, result
 

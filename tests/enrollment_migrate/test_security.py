@@ -12,7 +12,6 @@ import pytest
 
 from conftest import write_template
 from enrollment_migrate import apply, engine, portal, runs, warehouse
-from enrollment_migrate.template_file import load_template
 
 HOSTILE_COURSE = "Robert'); DROP TABLE users; --"
 HOSTILE_USER = "o'brien\";delete/**/from/**/courses;--@example.com"  # an email has no spaces
@@ -38,7 +37,7 @@ def test_names_full_of_quotes_and_semicolons_are_only_data(db, tmp_path):
              "Enrollment Status": "Completed"}]
     path = write_template(tmp_path / "m.csv", rows)
     with warehouse.connect(db) as con:
-        result = engine.check_file(load_template(path), con, engine.Options(IMPORT))
+        result = engine.check_file(path, con, engine.Options(IMPORT))
         assert result.state == "valid", result.findings.to_dicts()
         plan = runs.plan_run("run", str(path), tmp_path / "r", IMPORT, {"note": "'; drop table users; --"})
         record = runs.run_record(plan, result, "applied", dt.datetime(2025, 1, 15, 9))

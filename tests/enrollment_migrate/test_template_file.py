@@ -55,7 +55,7 @@ def bytes_file(tmp_path: Path, data: bytes, name: str = "upload.csv") -> Path:
 
 
 def check(path: Path, con, **options) -> CheckResult:
-    return check_file(load_template(path), con, Options(IMPORT_DATE, **options))
+    return check_file(path, con, Options(IMPORT_DATE, **options))
 
 
 def findings_of(template: TemplateFile | CheckResult) -> list[tuple[int | None, str | None, str]]:

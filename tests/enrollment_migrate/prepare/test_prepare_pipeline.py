@@ -14,7 +14,6 @@ from enrollment_migrate.prepare.mapping import parse_mapping
 from enrollment_migrate.prepare.output import portal_frames, write_template_csv
 from enrollment_migrate.prepare.pipeline import prepare
 from enrollment_migrate.prepare.report import summary_text
-from enrollment_migrate.template_file import load_template
 from schemas.template import COLUMNS
 
 # An export of another LMS for the fixture portal: its own headers and words, US dates, Windows
@@ -51,7 +50,7 @@ def test_a_raw_export_becomes_a_file_validate_accepts(export, tmp_path, shared_p
     out = tmp_path / "migration.csv"
     write_template_csv(prepared.rows, out)
 
-    result = check_file(load_template(out), shared_portal, Options(IMPORT_DATE))
+    result = check_file(out, shared_portal, Options(IMPORT_DATE))
     assert result.state == "valid", result.findings.to_dicts()
     assert (result.counts.rows, result.counts.live, result.counts.archived) == (4, 3, 1)
 
