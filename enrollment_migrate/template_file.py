@@ -177,43 +177,27 @@ def _record_layout(lines: pl.DataFrame) -> pl.DataFrame:
     inside an unquoted field): Polars and a spreadsheet read those differently, and the count
     above may be wrong for them.
     """
-    quotes = pl.col("line").fill_null("").str.count_matches('"', literal=True)
-    laid = (
-        lines.lazy()
-        .with_columns(quotes=quotes)
-        .with_columns(continues=(pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 1)
-        .with_columns(record=(~pl.col("continues")).cum_sum().cast(pl.Int64) - 1)
-        .collect()
-    )
-    spanning = laid.filter(pl.col("continues")).select("record").unique()
-    single = laid.lazy().select("record", "line", n_lines=pl.lit(1, pl.UInt32))
-    if spanning.height:
-        # Only records with quoted line breaks need their lines joined back together.
-        joined = (
-            laid.lazy()
-            .join(spanning.lazy(), on="record", how="semi")
-            .group_by("record")
-            .agg(pl.col("line").fill_null("").str.join("\n"), pl.len().alias("n_lines"))
+    line = pl.col("line").fill_null("")
+    counted = lines.lazy().select(line, quotes=line.str.count_matches('"', literal=True)).collect()
+    if not (counted["quotes"] % 2 == 1).any():
+        # No line leaves a quote open (most files): each line is a record of its own.
+        single = counted.lazy().with_columns(
+            record=pl.int_range(pl.len(), dtype=pl.Int64), n_lines=pl.lit(1, pl.UInt32)
         )
-        single = pl.concat(
-            [single.join(spanning.lazy(), on="record", how="anti"), joined], how="vertical_relaxed"
-        ).sort("record")
+    else:
+        single = _joined_records(counted)
     layout = single.select(
         "record",
-        ((pl.col("line").fill_null("") == "") & (pl.col("n_lines") == 1)).alias("blank"),
-        (pl.col("line").fill_null("").str.count_matches(",", literal=True) + 1)
-        .cast(pl.Int64)
-        .alias("field_count"),
-        pl.col("line").fill_null("").str.count_matches('"', literal=True).alias("quotes"),
+        ((pl.col("line") == "") & (pl.col("n_lines") == 1)).alias("blank"),
+        (pl.col("line").str.count_matches(",", literal=True) + 1).cast(pl.Int64).alias("field_count"),
+        "quotes",
     ).collect()
     layout = layout.with_columns(irregular=pl.lit(False))
     quoted = layout.select(pl.arg_where(pl.col("quotes") > 0)).to_series()
     if quoted.len():
         # Only lines with quotes need the (slower) regexes that drop quoted commas and check
         # the quoting.
-        quoted_lines = (
-            single.select(pl.col("line").fill_null("")).collect().to_series().gather(quoted)
-        )
+        quoted_lines = single.select("line").collect().to_series().gather(quoted)
         unquoted = quoted_lines.str.replace_all('"[^"]*"', "")
         recount = unquoted.str.count_matches(",", literal=True) + 1
         layout = layout.with_columns(
@@ -221,6 +205,29 @@ def _record_layout(lines: pl.DataFrame) -> pl.DataFrame:
             layout["irregular"].scatter(quoted, ~quoted_lines.str.contains(_RFC4180_RECORD)),
         )
     return layout.select("record", "blank", "field_count", "irregular")
+
+
+def _joined_records(counted: pl.DataFrame) -> pl.LazyFrame:
+    """Lines joined into records: a line continues the record before it when an odd number of
+    quotes came before it (a quoted field is still open)."""
+    laid = (
+        counted.lazy()
+        .with_columns(continues=(pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 1)
+        .with_columns(record=(~pl.col("continues")).cum_sum().cast(pl.Int64) - 1)
+        .collect()
+    )
+    spanning = laid.filter(pl.col("continues")).select("record").unique()
+    single = laid.lazy().select("record", "line", "quotes", n_lines=pl.lit(1, pl.UInt32))
+    # Only records with quoted line breaks need their lines joined back together.
+    joined = (
+        laid.lazy()
+        .join(spanning.lazy(), on="record", how="semi")
+        .group_by("record")
+        .agg(pl.col("line").str.join("\n"), pl.col("quotes").sum(), pl.len().alias("n_lines"))
+    )
+    return pl.concat(
+        [single.join(spanning.lazy(), on="record", how="anti"), joined], how="vertical_relaxed"
+    ).sort("record")
 
 
 def _not_utf8(path: Path, source: Path | bytes, bom: int) -> TemplateFile:
