@@ -7,7 +7,7 @@ import datetime as dt
 from prefect import flow
 
 from enrollment_migrate import warehouse
-from flows.tasks import Progress, apply_checked, load_check_split, plan, preflight, report, run_name
+from flows.tasks import Progress, apply_checked, checked_file, plan, preflight, report, run_name
 
 
 @flow(name="migrate", flow_run_name=run_name("run"), log_prints=False)
@@ -30,9 +30,9 @@ def run_flow(
         "allow_reapply": allow_reapply, "part_mb": part_mb, "dask_address": dask_address,
     })
     progress = Progress(steps=5)
-    checked = load_check_split(run, db_file, progress)
-    state = apply_checked(run, checked, db_file)
-    progress.step_done()
-    summary = report(run, checked, db_file, state)
-    progress.step_done()
+    with checked_file(run, db_file, progress) as checked:
+        state = apply_checked(run, checked, db_file)
+        progress.step_done()
+        summary = report(run, checked, db_file, state)
+        progress.step_done()
     return summary

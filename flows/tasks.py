@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import task, unmapped
@@ -20,6 +21,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
 from prefect.runtime import flow_run
 
 from enrollment_migrate import (
@@ -120,8 +122,9 @@ def dask_runner(address: str) -> DaskTaskRunner:
 
 
 @step(name="split")
-def split(plan: runs.RunPlan, checked: Path) -> dict[str, Path]:
-    return reports.write_rows(engine.open_saved_result(checked).migrated, plan.report_dir)
+def split(plan: runs.RunPlan, migrated: list[Path]) -> dict[str, Path]:
+    """live.parquet and archived.parquet from the checked rows' files (their paths only)."""
+    return reports.write_rows(migrated, plan.report_dir)
 
 
 @step(name="apply")
@@ -166,7 +169,6 @@ def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None
         # After the run log entry: the page shows the run as the warehouse records it.
         page = report_page.write_page_or_warn(plan.report_dir, con)
     _create_artifacts(plan, summary, result.findings, page)
-    plan.work_dir.remove()
     return summary
 
 
@@ -205,8 +207,12 @@ class Progress:
         update_progress_artifact(self.artifact, 100.0 * self.done / self.steps)
 
 
-def load_check_split(run: runs.RunPlan, db: Path, progress: Progress) -> Path:
-    """The steps validate and run share; returns the checked result's folder."""
+@contextlib.contextmanager
+def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[Path]:
+    """The steps validate and run share: the file loaded and checked (the checked result's
+    folder is yielded), then the live/archived files written while the flow goes on (they read
+    only the check's files, and the apply and report never theirs); the work folder goes when
+    both are done."""
     address = run.options.get("dask_address")
     if address:
         checked = check_on_dask(run, db, address)
@@ -216,9 +222,15 @@ def load_check_split(run: runs.RunPlan, db: Path, progress: Progress) -> Path:
         progress.step_done()
         checked = check(run, loaded, db)
     progress.step_done()
-    split(run, checked)
+    # The paths, not the result's folder: a rejected apply rewrites the result there meanwhile.
+    rows = split.submit(run, engine.open_saved_result(checked).migrated)
+    try:
+        yield checked
+    finally:
+        wait([rows])
+    rows.result()  # a failed split fails the flow
     progress.step_done()
-    return checked
+    run.work_dir.remove()
 
 
 def run_name(command: str):

@@ -7,7 +7,7 @@ import datetime as dt
 from prefect import flow
 
 from enrollment_migrate import warehouse
-from flows.tasks import Progress, load_check_split, plan, preflight, report, run_name
+from flows.tasks import Progress, checked_file, plan, preflight, report, run_name
 
 
 @flow(name="validate", flow_run_name=run_name("validate"), log_prints=False)
@@ -28,7 +28,7 @@ def validate_flow(
                {"skip_invalid_rows": skip_invalid_rows, "skip_existing": skip_existing,
                 "part_mb": part_mb, "dask_address": dask_address})
     progress = Progress(steps=4)
-    checked = load_check_split(run, db_file, progress)
-    summary = report(run, checked, db_file)
-    progress.step_done()
+    with checked_file(run, db_file, progress) as checked:
+        summary = report(run, checked, db_file)
+        progress.step_done()
     return summary
