@@ -47,7 +47,7 @@ SERVER_LOG_LEVEL ?= INFO
 server: $(STAMP)
 	PREFECT_LOGGING_LEVEL=$(SERVER_LOG_LEVEL) $(BIN)/python -m flows.serve --local-server --port $(PREFECT_PORT)
 
-# Only needed if `make server` was killed without its Ctrl-C and left the server running.
+# Stop the local Prefect server (the commands' and `make server`'s; it also stops when idle).
 server-stop: $(STAMP)
 	$(BIN)/python -m flows.serve --stop
 

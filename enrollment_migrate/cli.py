@@ -6,6 +6,7 @@ With --json exactly one JSON object goes to standard output; everything else goe
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -30,6 +31,10 @@ portal_app = typer.Typer(help="The target portal: users, courses, existing enrol
 app.add_typer(portal_app, name="portal")
 store_app = typer.Typer(help="The warehouse's files: partitions, and those waiting for deletion.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+server_app = typer.Typer(
+    help="The local Prefect server the commands use when PREFECT_API_URL is not set.", no_args_is_help=True
+)
+app.add_typer(server_app, name="server")
 
 out = Console()
 err = Console(stderr=True)
@@ -58,8 +63,29 @@ def _cannot_run(message: str) -> None:
     raise typer.Exit(EXIT_CANNOT_RUN)
 
 
-def _run_flow(flow: Any, **parameters: Any) -> Any:
-    """Run a flow, turning the errors a person can fix into exit status 2 with a message."""
+def _run_flow(target: str, **parameters: Any) -> Any:
+    """Run the flow `target` ("module:name"). Without PREFECT_API_URL it reports to the local
+    server (flows.local_server), started if none runs (said on stderr) and held in use until the
+    flow ends. That is settled before the flow's module, and so Prefect, is imported: Prefect
+    reads its settings then (and each command imports only what it runs)."""
+    from flows import local_server
+
+    with contextlib.ExitStack() as held:
+        if not os.environ.get("PREFECT_API_URL") and local_server.enabled():
+            try:
+                state = held.enter_context(local_server.in_use())
+            except local_server.ServerError as exc:
+                _cannot_run(str(exc))
+            os.environ["PREFECT_API_URL"] = state.api_url
+        return _call_flow(target, parameters)
+
+
+def _call_flow(target: str, parameters: dict[str, Any]) -> Any:
+    """The flow run, with the errors a person can fix turned into exit status 2 and a message."""
+    import importlib
+
+    module, name = target.split(":")
+    flow = getattr(importlib.import_module(module), name)
     from enrollment_migrate.engine import PortalNotLoaded
     from enrollment_migrate.portal import PortalFileRejected
     from enrollment_migrate.retention import BadRetention
@@ -106,10 +132,9 @@ def portal_load(
     """Load or update the target portal; loading the same file again updates, never duplicates."""
     if not (users or courses or enrollments):
         _cannot_run("give at least one of --users, --courses, --enrollments.")
-    from flows.portal import portal_load_flow
 
     loaded = _run_flow(
-        portal_load_flow,
+        "flows.portal:portal_load_flow",
         users=str(users) if users else None,
         courses=str(courses) if courses else None,
         enrollments=str(enrollments) if enrollments else None,
@@ -149,10 +174,8 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary only.")] = False,
 ) -> None:
     """Dry run: every finding, the live/archive split and the awards it would make."""
-    from flows.validate import validate_flow
-
     _summarise_flow(
-        ctx, validate_flow, as_json, file, import_date,
+        ctx, "flows.validate:validate_flow", as_json, file, import_date,
         skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing, part_mb=part_mb, dask_address=dask,
     )
 
@@ -170,10 +193,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary only.")] = False,
 ) -> None:
     """Validate, then apply an acceptable file in one transaction (all of it or nothing)."""
-    from flows.run import run_flow
-
     _summarise_flow(
-        ctx, run_flow, as_json, file, import_date,
+        ctx, "flows.run:run_flow", as_json, file, import_date,
         skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing, allow_reapply=allow_reapply,
         part_mb=part_mb, dask_address=dask,
     )
@@ -190,10 +211,9 @@ def prepare(
     """Turn an export from another system into a template file; exit 1 when the mapping or the
     data leaves something to decide (the report says what), and nothing is written."""
     from enrollment_migrate.prepare.report import PREPARED, summary_text
-    from flows.prepare import prepare_flow
 
     report = _run_flow(
-        prepare_flow, source=str(source), mapping=str(mapping), out=str(out_file),
+        "flows.prepare:prepare_flow", source=str(source), mapping=str(mapping), out=str(out_file),
         portal_out=str(portal_out) if portal_out else None,
     )
     if as_json:
@@ -204,7 +224,7 @@ def prepare(
 
 
 def _summarise_flow(
-    ctx: typer.Context, flow: Any, as_json: bool, file: Path, import_date: Optional[str], **options: bool
+    ctx: typer.Context, flow: str, as_json: bool, file: Path, import_date: Optional[str], **options: bool
 ) -> None:
     """Run validate or run, print its summary, exit 0 when valid or applied and 1 otherwise."""
     summary = _run_flow(
@@ -242,9 +262,7 @@ def rollback(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Undo an applied run within 7 days of its apply time."""
-    from flows.rollback import rollback_flow
-
-    outcome = _run_flow(rollback_flow, run_id=run_id, now=_clock(now), db=ctx.obj["db"])
+    outcome = _run_flow("flows.rollback:rollback_flow", run_id=run_id, now=_clock(now), db=ctx.obj["db"])
     if as_json:
         print(json.dumps({k: v for k, v in outcome.items() if k != "message"}))
     elif outcome["state"] == "refused":
@@ -268,9 +286,8 @@ def expire(
 ) -> None:
     """Close the rollback window of runs applied more than 7 days ago, and delete the retired
     partition files that are due (what the daily `expire` deployment does)."""
-    from flows.rollback import expire_flow
 
-    outcome = _run_flow(expire_flow, now=_clock(now), db=ctx.obj["db"])
+    outcome = _run_flow("flows.rollback:expire_flow", now=_clock(now), db=ctx.obj["db"])
     if as_json:
         print(json.dumps(outcome))
         return
@@ -286,9 +303,8 @@ def store_status(
     """The analysts' partitions, the retired files waiting for deletion, and the open sessions."""
     from rich.filesize import decimal as size
 
-    from flows.history import store_status_flow
 
-    status = _run_flow(store_status_flow, db=ctx.obj["db"])
+    status = _run_flow("flows.history:store_status_flow", db=ctx.obj["db"])
     if as_json:
         print(json.dumps(status))
         return
@@ -313,9 +329,8 @@ def report_page(
 ) -> None:
     """Build a run's report page (report.html in its report folder) again, showing the run as it
     is now; exit 2 for an unknown run."""
-    from flows.report import report_page_flow
 
-    page = Path(_run_flow(report_page_flow, run_id=run_id, db=ctx.obj["db"], reports_dir=ctx.obj["reports"]))
+    page = Path(_run_flow("flows.report:report_page_flow", run_id=run_id, db=ctx.obj["db"], reports_dir=ctx.obj["reports"]))
     out.print(f"Report page: {page}", highlight=False, soft_wrap=True)
     if open_page:
         import webbrowser
@@ -330,9 +345,7 @@ def list_runs(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
 ) -> None:
     """The run log, newest first."""
-    from flows.history import run_log_flow
-
-    log = _run_flow(run_log_flow, db=ctx.obj["db"])
+    log = _run_flow("flows.history:run_log_flow", db=ctx.obj["db"])
     if as_json:
         print(json.dumps(log, default=lambda value: value.isoformat()))
         return
@@ -357,9 +370,7 @@ def training_history(
     out_file: Annotated[Optional[Path], typer.Option("--out", help="CSV file to write [stdout].")] = None,
 ) -> None:
     """One learner's full training history (live and archived), as CSV."""
-    from flows.history import learner_history_flow
-
-    text = _run_flow(learner_history_flow, login_id=login_id, db=ctx.obj["db"])
+    text = _run_flow("flows.history:learner_history_flow", login_id=login_id, db=ctx.obj["db"])
     if text is None:
         _cannot_run(f"{login_id!r} is not the email or username of exactly one portal user.")
     if out_file:
@@ -367,6 +378,30 @@ def training_history(
         err.print(f"{text.count(chr(10)) - 1} enrollments written to {out_file}")
     else:
         sys.stdout.write(text)
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Where the local Prefect server runs and since when (or that none runs)."""
+    from flows import local_server
+
+    state = local_server.running()
+    if state is None:
+        out.print("No local Prefect server is running.")
+        return
+    idle = "only when stopped" if state.idle_seconds is None else f"after {local_server.shown(state.idle_seconds)} unused"
+    out.print(f"Local Prefect server: {state.ui} (UI; API {state.api_url}), since {state.started_at}; "
+              f"stops {idle}. Folder: {local_server.home()}", highlight=False)
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the local Prefect server (the next command starts another)."""
+    from flows import local_server
+
+    state = local_server.stop()
+    out.print(f"Local Prefect server on {state.ui} stopped." if state else "No local Prefect server was running.",
+              highlight=False)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -10,10 +10,10 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from prefect import task, unmapped
-from prefect_dask import DaskTaskRunner
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -30,6 +30,9 @@ from enrollment_migrate import (
 from enrollment_migrate.publish import publish_or_warn
 from enrollment_migrate.engine import drivers
 from enrollment_migrate.workdir import WorkDir
+
+if TYPE_CHECKING:
+    from prefect_dask import DaskTaskRunner
 
 step = task(cache_policy=NO_CACHE, persist_result=False)
 
@@ -114,6 +117,8 @@ def check_on_dask(run: runs.RunPlan, db: Path, address: str) -> Path:
 
 
 def dask_runner(address: str) -> DaskTaskRunner:
+    from prefect_dask import DaskTaskRunner  # Dask only for the runs that ask for it (0.3 s to import)
+
     # The cluster's own INFO lines (workers starting, connections) would bury the run's.
     logging.getLogger("distributed").setLevel(logging.WARNING)
     if address == "local":

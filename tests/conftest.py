@@ -17,6 +17,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.pop("PREFECT_API_URL", None)
+# No background server left behind by a test: commands without PREFECT_API_URL start Prefect's
+# temporary one (tests/flows/test_local_server.py tries the local server itself).
+os.environ["ENROLLMENT_MIGRATE_LOCAL_SERVER"] = "off"
 
 import duckdb  # noqa: E402
 import pytest  # noqa: E402

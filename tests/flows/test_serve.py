@@ -54,8 +54,3 @@ def test_stop_without_a_server_says_so(tmp_path, monkeypatch, capsys):
     serve.main(["--stop"])
     assert "No local Prefect server was running." in capsys.readouterr().out
 
-
-def test_a_stale_pid_file_is_not_taken_for_a_server(tmp_path):
-    (tmp_path / serve.PID_FILE).write_text("999999999")
-    assert serve.stop_local_server(tmp_path) is False
-    assert not (tmp_path / serve.PID_FILE).exists()

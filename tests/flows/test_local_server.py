@@ -1,0 +1,133 @@
+"""The local Prefect server the commands share: started once and said so, reused, seen by
+`server status`, stopped by `server stop`, replaced when killed, stopped when idle but never
+while a command uses it; owner-only and on 127.0.0.1. Real processes, each test its own
+PREFECT_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from flows import local_server
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A PREFECT_HOME of the test's own, the local server on, its server stopped at the end."""
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    monkeypatch.setenv(local_server.SWITCH_VARIABLE, "on")
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    folder = local_server.home()
+    yield folder
+    local_server.stop(folder)
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "enrollment_migrate", *args], cwd=PROJECT, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=240,
+    )
+
+
+def listening_address(port: int) -> str | None:
+    """The local address a socket listens on at `port`, from /proc/net/tcp (hex, as the kernel
+    writes it: 0100007F is 127.0.0.1)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        address, port_hex = fields[1].split(":")
+        if int(port_hex, 16) == port and fields[3] == "0A":  # LISTEN
+            return address
+    return None
+
+
+def test_the_first_command_starts_it_and_says_so_the_next_reuses_it(home, tmp_path):
+    db = ["--db", str(tmp_path / "w.duckdb")]
+    first = cli(*db, "runs", "--json")
+    assert first.returncode == 0, first.stderr
+    assert "Starting a local Prefect server on http://127.0.0.1:" in first.stderr
+    json.loads(first.stdout)  # --json: stdout holds the JSON alone
+    state = local_server.read_state(home)
+    assert state is not None and local_server.running(home) == state
+
+    second = cli(*db, "runs", "--json")
+    assert second.returncode == 0, second.stderr
+    assert "Starting a local Prefect server" not in second.stderr
+    assert local_server.read_state(home) == state  # the same server
+
+    status = cli("server", "status")
+    assert state.ui in status.stdout and state.started_at in status.stdout
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert listening_address(state.port) == "0100007F"  # 127.0.0.1, never the network
+
+    stopped = cli("server", "stop")
+    assert f"{state.ui} stopped" in stopped.stdout
+    assert local_server.running(home) is None and listening_address(state.port) is None
+    assert "No local Prefect server is running." in cli("server", "status").stdout
+
+
+def test_a_killed_server_is_noticed_and_replaced(home):
+    killed = local_server.ensure(home)
+    os.killpg(killed.pid, signal.SIGKILL)
+    replaced = local_server.ensure(home)
+    assert replaced.pid != killed.pid
+    assert local_server.running(home) == replaced
+
+
+def test_an_idle_server_stops_by_itself_but_never_while_a_command_uses_it(home):
+    state = local_server.start(home, idle=1.0)
+    held, release = threading.Event(), threading.Event()
+
+    def command() -> None:
+        with local_server.in_use(home, start=False) as used:
+            assert used == state
+            held.set()
+            release.wait()
+
+    user = threading.Thread(target=command)
+    user.start()
+    held.wait()
+    time.sleep(4)  # four idle periods with a command holding it
+    assert local_server.running(home) == state
+    release.set()
+    user.join()
+    deadline = time.monotonic() + 60
+    while local_server.read_state(home) is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert local_server.read_state(home) is None
+    assert not local_server._alive(state.pid)
+
+
+def test_a_stale_state_is_cleared_and_not_taken_for_a_server(home):
+    home.mkdir(parents=True)
+    (home / "server.json").write_text(json.dumps(
+        {"pid": 999_999_999, "port": 9, "started_at": "2026-01-01T00:00:00+00:00", "idle_seconds": 60}
+    ))
+    assert local_server.running(home) is None
+    assert not (home / "server.json").exists()
+    assert "No local Prefect server was running." in cli("server", "stop").stdout
+
+
+@pytest.mark.parametrize("value", ["soon", "5 minutes", "-"])
+def test_an_idle_time_that_is_not_a_duration_is_exit_2_naming_the_variable(home, tmp_path, value):
+    done = cli("--db", str(tmp_path / "w.duckdb"), "runs", env={local_server.IDLE_VARIABLE: value})
+    assert done.returncode == 2
+    assert local_server.IDLE_VARIABLE in done.stderr
+    assert local_server.read_state(home) is None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("", 1800.0), ("90", 90.0), ("30m", 1800.0), ("2h", 7200.0),
+                                                ("never", None), ("0", None)])
+def test_idle_times(monkeypatch, value, seconds):
+    monkeypatch.setenv(local_server.IDLE_VARIABLE, value)
+    assert local_server.idle_seconds() == seconds
