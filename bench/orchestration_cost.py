@@ -63,7 +63,7 @@ def child_engine(db: str, file: str) -> None:
     t2 = time.perf_counter()
     with warehouse.connect(db) as con:
         t3 = time.perf_counter()
-        result = engine.check_file(template, con, engine.Options(dt.date.fromisoformat(IMPORT_DATE)))
+        result = engine.check_file(template, con, engine.RunOptions(dt.date.fromisoformat(IMPORT_DATE)))
         t4 = time.perf_counter()
     t5 = time.perf_counter()
     print(json.dumps({

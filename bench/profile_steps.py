@@ -62,7 +62,7 @@ def main() -> None:
         cut = file_parts.cut(file, None if args.part_mb is None else int(args.part_mb * (1 << 20)))
         spent["file_parts.cut"] += time.perf_counter() - started
         with warehouse.connect(work / "db" / "warehouse.duckdb") as con:
-            options = engine.Options(dt.date.fromisoformat(described["import_date"]), skip_invalid_rows=True)
+            options = engine.RunOptions(dt.date.fromisoformat(described["import_date"]), skip_invalid_rows=True)
             result = drivers.check_in_parts(cut, con, options, work / "check")
         (work / "out").mkdir()
         reports.write_rows(result.migrated, work / "out")

@@ -30,6 +30,7 @@ sizes measured to bench/results/README.md; docs/performance.md explains them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -102,16 +103,19 @@ def flows(file: Path, db: Path, reports: Path, import_date: dt.date, steps: list
     from flows.validate import validate_flow
 
     _warm_up()
-    common = dict(file=str(file), import_date=import_date, db=str(db), reports_dir=str(reports), part_mb=part_mb)
+    from enrollment_migrate.options import RunOptions
+
+    options = RunOptions(import_date, part_mb=part_mb)
+    common = dict(file=str(file), db=str(db), reports_dir=str(reports))
     figures: dict[str, dict] = {}
     if "validate" in steps:
         with Measured() as measured:
-            summary = validate_flow(**common)
+            summary = validate_flow(**common, options=options)
         figures["validate"] = {**measured.figures(), "state": summary["state"], "live": summary["live"],
                                "archived": summary["archived"], "findings": sum(summary["rule_counts"].values())}
     if "run" in steps:
         with Measured() as measured:
-            summary = run_flow(**common, skip_invalid_rows=True)
+            summary = run_flow(**common, options=dataclasses.replace(options, skip_invalid_rows=True))
         figures["run"] = {**measured.figures(), "state": summary["state"], "live": summary["live"],
                           "archived": summary["archived"]}
         if "rollback" in steps and summary["state"] == "applied":
@@ -124,6 +128,7 @@ def flows(file: Path, db: Path, reports: Path, import_date: dt.date, steps: list
 
 def _warm_up() -> None:
     """Start the temporary Prefect server and import everything the flows use, on a 10-row file."""
+    from enrollment_migrate.options import RunOptions
     from flows.portal import portal_load_flow
     from flows.validate import validate_flow
 
@@ -131,7 +136,7 @@ def _warm_up() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-warm-up-"))
     portal_load_flow(users=str(sample / "portal_users.csv"), courses=str(sample / "portal_courses.csv"),
                      db=str(folder / "warehouse.duckdb"))
-    validate_flow(file=str(sample / "migration.csv"), import_date=dt.date(2025, 1, 15),
+    validate_flow(file=str(sample / "migration.csv"), options=RunOptions(dt.date(2025, 1, 15)),
                   db=str(folder / "warehouse.duckdb"), reports_dir=str(folder / "reports"))
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -19,6 +19,8 @@ from rich.columns import Columns
 from rich.console import Console
 from rich.table import Table
 
+from enrollment_migrate.options import RunOptions
+
 EXIT_OK, EXIT_INVALID, EXIT_CANNOT_RUN, EXIT_REFUSED = 0, 1, 2, 3
 
 app = typer.Typer(
@@ -224,16 +226,16 @@ def prepare(
 
 
 def _summarise_flow(
-    ctx: typer.Context, flow: str, as_json: bool, file: Path, import_date: Optional[str], **options: bool
+    ctx: typer.Context, flow: str, as_json: bool, file: Path, import_date: Optional[str], **options: Any
 ) -> None:
-    """Run validate or run, print its summary, exit 0 when valid or applied and 1 otherwise."""
+    """Run validate or run with the options its flags set, print its summary, exit 0 when valid
+    or applied and 1 otherwise."""
     summary = _run_flow(
         flow,
         file=str(file),
-        import_date=_import_date(import_date),
+        options=RunOptions(_import_date(import_date), **options),
         db=ctx.obj["db"],
         reports_dir=ctx.obj["reports"],
-        **options,
     )
     if as_json:
         print(json.dumps(summary))

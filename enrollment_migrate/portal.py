@@ -10,7 +10,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
-from enrollment_migrate.engine import Options, check_file
+from enrollment_migrate.engine import RunOptions, check_file
 from enrollment_migrate.template_file import UnreadableFile
 from enrollment_migrate.warehouse import execute_script, registered, transaction
 from schemas.portal import (
@@ -93,7 +93,7 @@ def _read_courses(path: Path) -> pl.DataFrame:
 def _checked_enrollments(con: duckdb.DuckDBPyConnection, path: Path, import_date: dt.date) -> pl.DataFrame:
     """Existing enrollments follow the template's rules; a file with errors is refused."""
     try:
-        result = check_file(path, con, Options(import_date, check_existing=False))
+        result = check_file(path, con, RunOptions(import_date, check_existing=False))
     except UnreadableFile as exc:
         raise PortalFileRejected(path, [str(exc)]) from exc
     if result.state != "valid":

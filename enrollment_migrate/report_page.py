@@ -30,6 +30,7 @@ import polars as pl
 from enrollment_migrate.apply import ROLLBACK_WINDOW, RUN_ID_SHAPE
 from enrollment_migrate.artifacts import masked_values, show_login_ids
 from enrollment_migrate.engine import two_year_cutoff
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate.runs import CannotRun
 from enrollment_migrate.sql_files import sql
 from schemas.rules import ALL_RULES, Severity
@@ -482,7 +483,4 @@ def _icon(outcome: str) -> str:
 
 def _options_text(options: str | None) -> str:
     """The options the run was given, as the command line spells them."""
-    chosen = json.loads(options or "{}")
-    flags = [f"--{name.replace('_', '-')}" for name in ("skip_invalid_rows", "skip_existing", "allow_reapply")
-             if chosen.get(name)]
-    return " ".join(flags) or "none"
+    return RunOptions.from_recorded(json.loads(options or "{}")).flags()

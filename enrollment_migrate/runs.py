@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from enrollment_migrate.engine import CheckResult
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate.warehouse import RunRecord
 from enrollment_migrate.workdir import WorkDir
 
@@ -28,11 +29,15 @@ class RunPlan:
     run_id: str
     command: str
     file: str
-    import_date: dt.date
     started_at: dt.datetime
     report_dir: Path
     sha256: str
-    options: dict[str, object] = field(default_factory=dict)
+    options: RunOptions  # the import date fixed
+    started_by: dict[str, str] = field(default_factory=dict)  # user and host, for the run log
+
+    @property
+    def import_date(self) -> dt.date:
+        return self.options.import_date
 
     @property
     def work_dir(self) -> WorkDir:
@@ -45,19 +50,13 @@ def new_run_id(now: dt.datetime) -> str:
 
 
 def plan_run(
-    command: str,
-    file: str,
-    reports: Path,
-    import_date: dt.date | None,
-    options: dict[str, object],
-    now: dt.datetime | None = None,
+    command: str, file: str, reports: Path, options: RunOptions, now: dt.datetime | None = None
 ) -> RunPlan:
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = new_run_id(now)
-    recorded = {**options, "user": getpass.getuser(), "host": socket.gethostname()}
     return RunPlan(
-        run_id, command, file, import_date or now.date(), now, reports / run_id,
-        file_sha256(file), recorded,
+        run_id, command, file, now, reports / run_id, file_sha256(file), options.on(now.date()),
+        {"user": getpass.getuser(), "host": socket.gethostname()},
     )
 
 
@@ -121,6 +120,6 @@ def run_record(
         skipped=counts["skipped"],
         errors=counts["errors"],
         warnings=counts["warnings"],
-        options=plan.options,
+        options={**plan.options.recorded(), **plan.started_by},
         report_dir=str(plan.report_dir),
     )

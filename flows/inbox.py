@@ -16,7 +16,9 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
+from enrollment_migrate.engine import PortalNotLoaded
 from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.options import RunOptions
 from flows.run import run_flow
 from flows.validate import validate_flow
 
@@ -54,12 +56,12 @@ def inbox_flow(
 
 
 def _process(path: Path, auto_apply: bool, import_date, db, reports_dir) -> dict[str, object]:
-    common = {"file": str(path), "import_date": import_date, "db": db, "reports_dir": reports_dir}
+    common = {"file": str(path), "options": RunOptions(import_date), "db": db, "reports_dir": reports_dir}
     try:
         summary = validate_flow(**common)
         if auto_apply and summary["state"] == "valid":
             summary = run_flow(**common)
-    except CannotRun as cannot:
+    except (CannotRun, PortalNotLoaded) as cannot:
         return {"file": path.name, "state": "error", "error": str(cannot), "report_dir": None}
     return {"file": path.name, "state": summary["state"], "run_id": summary["run_id"],
             "report_dir": summary["report_dir"]}

@@ -34,101 +34,37 @@ from typing import Any
 from flows import local_server
 
 PROJECT = Path(__file__).resolve().parents[1]
-SAMPLE = "data/sample"
 
 
 def deployments() -> list[Any]:
-    """The deployments of prefect.yaml, as `RunnerDeployment`s that `prefect.serve` can run
-    (tests/flows/test_serve.py holds the two to the same names, entry points, parameters,
-    schedules, limits and tags)."""
-    from flows.portal import portal_load_flow
-    from flows.rollback import expire_flow, rollback_flow
-    from flows.run import run_flow
-    from flows.validate import validate_flow
+    """The deployments of prefect.yaml, the one list of them, as `RunnerDeployment`s that
+    `prefect.serve` runs here (no work pool): each entry's flow, description, parameters,
+    schedules, concurrency limit and tags."""
+    import importlib
 
-    served = [
-        run_flow.to_deployment(
-            name="migrate",
-            description=(
-                "Validate a migration file and apply it if acceptable, in one transaction: every "
-                "accepted row, award and license use, or nothing."
-            ),
-            parameters={
-                "file": f"{SAMPLE}/migration.csv", "import_date": None,
-                "skip_invalid_rows": False, "skip_existing": False, "allow_reapply": False,
-                "part_mb": None, "dask_address": None,
-            },
-            tags=["run"],
-            concurrency_limit=1,  # a second migration waits (AwaitingConcurrencySlot)
-        ),
-        validate_flow.to_deployment(
-            name="validate",
-            description=(
-                "Dry run of a migration file: every finding, the live/archive split and the "
-                "awards it would make. Changes only the run log."
-            ),
-            parameters={
-                "file": f"{SAMPLE}/migration.csv", "import_date": None,
-                "skip_invalid_rows": False, "skip_existing": False, "part_mb": None, "dask_address": None,
-            },
-            tags=["validate"],
-        ),
-        rollback_flow.to_deployment(
-            name="rollback",
-            description=(
-                "Undo an applied run within 7 days of its apply time; refused (nothing changed) after."
-            ),
-            parameters={"run_id": ""},
-            tags=["rollback"],
-            concurrency_limit=1,
-        ),
-        expire_flow.to_deployment(
-            name="expire",
-            description="Close the rollback window of runs applied more than 7 days ago (daily).",
-            cron="15 2 * * *",  # a cron schedule without a timezone is in UTC
-            tags=["expire"],
-        ),
-        portal_load_flow.to_deployment(
-            name="portal-load",
-            description="Load or update the target portal's users, courses and existing enrollments.",
-            parameters={
-                "users": f"{SAMPLE}/portal_users.csv",
-                "courses": f"{SAMPLE}/portal_courses.csv",
-                "enrollments": f"{SAMPLE}/portal_enrollments.csv",
-            },
-            tags=["portal"],
-        ),
-    ]
-    inbox = _inbox_flow()
-    if inbox is not None:
-        served.append(inbox.to_deployment(
-            name="inbox",
-            description=(
-                "Every 15 minutes: validate each new file in data/inbox/, apply it when auto_apply "
-                "is on and it passes, and move it to data/processed/ or data/rejected/ with its "
-                "report beside it."
-            ),
-            interval=15 * 60,  # seconds
-            parameters={
-                "inbox": "data/inbox", "processed": "data/processed", "rejected": "data/rejected",
-                "auto_apply": False,
-            },
-            tags=["inbox"],
-            concurrency_limit=1,  # a pass that outlasts 15 minutes delays the next one
+    import yaml
+    from prefect.schedules import Cron, Interval
+
+    with (PROJECT / "prefect.yaml").open(encoding="utf-8") as handle:
+        declared = yaml.safe_load(handle)["deployments"]
+    served = []
+    for entry in declared:
+        path, name = entry["entrypoint"].split(":")
+        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+        schedules = [
+            Cron(wanted["cron"], timezone=wanted.get("timezone", "UTC")) if "cron" in wanted
+            else Interval(wanted["interval"])
+            for wanted in entry.get("schedules", [])
+        ]
+        served.append(flow.to_deployment(
+            name=entry["name"],
+            description=entry.get("description"),
+            parameters=entry.get("parameters", {}),
+            schedules=schedules or None,
+            concurrency_limit=entry.get("concurrency_limit"),
+            tags=entry.get("tags", []),
         ))
     return served
-
-
-def _inbox_flow() -> Any:
-    """flows.inbox.inbox_flow, or None (with a warning) while that module does not exist."""
-    try:
-        from flows.inbox import inbox_flow
-    except ModuleNotFoundError as missing:
-        if missing.name != "flows.inbox":
-            raise
-        print("flows/inbox.py is missing: the inbox deployment is not served.", file=sys.stderr)
-        return None
-    return inbox_flow
 
 
 def serve() -> None:

@@ -29,6 +29,7 @@ from enrollment_migrate import (
 )
 from enrollment_migrate.publish import publish_or_warn
 from enrollment_migrate.engine import drivers
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate.workdir import WorkDir
 
 if TYPE_CHECKING:
@@ -37,16 +38,8 @@ if TYPE_CHECKING:
 step = task(cache_policy=NO_CACHE, persist_result=False)
 
 
-def _options(plan: runs.RunPlan) -> engine.Options:
-    return engine.Options(
-        plan.import_date,
-        skip_invalid_rows=bool(plan.options.get("skip_invalid_rows")),
-        skip_existing=bool(plan.options.get("skip_existing")),
-    )
-
-
 def _cut(plan: runs.RunPlan) -> file_parts.FileCut:
-    part_mb = plan.options.get("part_mb")
+    part_mb = plan.options.part_mb
     return file_parts.cut(plan.file, None if part_mb is None else int(part_mb * (1 << 20)))
 
 
@@ -55,7 +48,7 @@ def load(plan: runs.RunPlan, db: Path) -> Path:
     """The file, part by part, through the per-row rules (engine.drivers, step 1)."""
     with warehouse.connect(db) as con:
         drivers.save_portal(con, plan.work_dir, with_store=False)
-    drivers.check_parts(_cut(plan), plan.work_dir, _options(plan))
+    drivers.check_parts(_cut(plan), plan.work_dir, plan.options)
     return plan.work_dir.root
 
 
@@ -64,15 +57,15 @@ def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
     """The rules across rows, learner bucket by learner bucket, then the course rules and the
     verdict (engine.drivers, steps 2 and 3). `loaded`: the work folder the load filled."""
     with warehouse.connect(db) as con:
-        drivers.check_buckets(WorkDir(loaded), con, _options(plan))
+        drivers.check_buckets(WorkDir(loaded), con, plan.options)
         return _concluded(plan, con)
 
 
 def _concluded(plan: runs.RunPlan, con) -> Path:
     """The verdict from the parts' and buckets' files, saved for the next task."""
-    result = drivers.conclude(con, plan.work_dir, _options(plan))
+    result = drivers.conclude(con, plan.work_dir, plan.options)
     if plan.command == "run":
-        refused = apply.already_applied(con, plan.sha256, bool(plan.options.get("allow_reapply")))
+        refused = apply.already_applied(con, plan.sha256, plan.options.allow_reapply)
         if refused.height:
             result = engine.reject_file(result, refused)
     engine.save_result(result, plan.work_dir.result)
@@ -84,13 +77,13 @@ def _concluded(plan: runs.RunPlan, con) -> Path:
 
 @step(name="load part")
 def load_part(plan: runs.RunPlan, cut_file: file_parts.FileCut, part: file_parts.FilePart) -> Path:
-    return drivers.check_part(cut_file, part, plan.work_dir, _options(plan))
+    return drivers.check_part(cut_file, part, plan.work_dir, plan.options)
 
 
 @step(name="check learners")
 def check_learners(plan: runs.RunPlan, bucket: int, offsets: list[int]) -> Path:
     with contextlib.closing(drivers.store_copy(plan.work_dir)) as con:
-        return drivers.check_bucket(bucket, plan.work_dir, offsets, con, _options(plan))
+        return drivers.check_bucket(bucket, plan.work_dir, offsets, con, plan.options)
 
 
 @step(name="conclude")
@@ -146,7 +139,7 @@ def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
         try:
             apply.apply_run(
                 con, record, result.findings, result.migrated,
-                allow_reapply=bool(plan.options.get("allow_reapply")),
+                allow_reapply=plan.options.allow_reapply,
                 checked_portal=result.portal_fingerprint,
             )
         except apply.ChangedSinceCheck as changed:
@@ -218,7 +211,7 @@ def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[Pa
     folder is yielded), then the live/archived files written while the flow goes on (they read
     only the check's files, and the apply and report never theirs); the work folder goes when
     both are done."""
-    address = run.options.get("dask_address")
+    address = run.options.dask_address
     if address:
         checked = check_on_dask(run, db, address)
         progress.step_done()
@@ -243,7 +236,10 @@ def run_name(command: str):
 
     def name() -> str:
         parameters = flow_run.parameters
-        when = parameters.get("import_date") or dt.datetime.now(dt.UTC).date()
+        options = parameters.get("options")  # as given: the object, or its fields from the API
+        if isinstance(options, dict):
+            options = RunOptions.from_recorded(options)
+        when = (options.import_date if options else None) or dt.datetime.now(dt.UTC).date()
         return f"{command} {Path(parameters['file']).name} @ {when}"
 
     return name
@@ -259,17 +255,10 @@ def preflight(file: str, db: Path) -> None:
     except OSError as exc:
         raise runs.CannotRun(f"{file}: {exc.strerror}") from exc
     with warehouse.connect(db) as con:
-        ((users, courses),) = con.execute(
-            "select (select count(*) from users), (select count(*) from courses)"
-        ).fetchall()
-    if not users or not courses:
-        raise runs.CannotRun(
-            f"The portal in {db} has no users or no courses: load them first with "
-            "'enrollment-migrate portal load --users FILE --courses FILE'."
-        )
+        engine.Portal.require_loaded(con)
 
 
-def plan(command: str, file: str, reports_dir: str | None, import_date: dt.date | None, options: dict) -> runs.RunPlan:
-    planned = runs.plan_run(command, file, warehouse.reports_path(reports_dir), import_date, options)
+def plan(command: str, file: str, reports_dir: str | None, options: RunOptions) -> runs.RunPlan:
+    planned = runs.plan_run(command, file, warehouse.reports_path(reports_dir), options)
     reports.run_dir(planned.report_dir.parent, planned.run_id)
     return planned

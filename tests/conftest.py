@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 from enrollment_migrate import portal, warehouse  # noqa: E402
-from enrollment_migrate.engine import CheckResult, Options, check_file  # noqa: E402
+from enrollment_migrate.engine import CheckResult, RunOptions, check_file  # noqa: E402
 from schemas.template import COLUMNS  # noqa: E402
 
 # Property tests: a few dozen cases each in `make test`; thousands with HYPOTHESIS_PROFILE=fuzz
@@ -130,7 +130,7 @@ def portal_db(shared_portal: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckD
 
 def check_rows(con, path: Path, rows, headers=None, import_date=IMPORT_DATE, **options) -> CheckResult:
     write_template(path, rows, headers)
-    return check_file(path, con, Options(import_date, **options))
+    return check_file(path, con, RunOptions(import_date, **options))
 
 
 @pytest.fixture

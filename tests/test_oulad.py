@@ -8,7 +8,7 @@ import pytest
 
 from conftest import OULAD
 from enrollment_migrate import portal, warehouse
-from enrollment_migrate.engine import Options, check_file, two_year_cutoff
+from enrollment_migrate.engine import RunOptions, check_file, two_year_cutoff
 
 IMPORT_DATE = dt.date(2016, 1, 1)  # cut-off 1/1/2014: 2013B presentations archive, later ones stay live
 
@@ -75,7 +75,7 @@ def oulad_result(tmp_path_factory):
     ).unique().write_csv(folder / "courses.csv")
     with warehouse.connect(folder / "w.duckdb") as con:
         portal.load_portal(con, users=folder / "users.csv", courses=folder / "courses.csv")
-        result = check_file(folder / "migration.csv", con, Options(IMPORT_DATE))
+        result = check_file(folder / "migration.csv", con, RunOptions(IMPORT_DATE))
     return source, result
 
 
@@ -114,6 +114,6 @@ def test_skipping_invalid_rows_makes_it_valid(oulad_result, tmp_path):
     source.select(name=pl.format("{} {}", "code_module", "code_presentation")).unique().write_csv(tmp_path / "c.csv")
     with warehouse.connect(tmp_path / "w.duckdb") as con:
         portal.load_portal(con, users=tmp_path / "u.csv", courses=tmp_path / "c.csv")
-        result = check_file(tmp_path / "m.csv", con, Options(IMPORT_DATE, skip_invalid_rows=True))
+        result = check_file(tmp_path / "m.csv", con, RunOptions(IMPORT_DATE, skip_invalid_rows=True))
     assert result.state == "valid"
     assert result.counts.rows == result.counts.live + result.counts.archived + result.counts.skipped

@@ -21,7 +21,7 @@ from enrollment_migrate.engine.model import (
     CheckResult,
     Counts,
     Migrated,
-    Options,
+    RunOptions,
     Portal,
     PortalNotLoaded,
     empty_candidates,
@@ -40,7 +40,7 @@ from enrollment_migrate.engine.verdict import (
 )
 
 __all__ = [
-    "MIGRATED_SCHEMA", "CheckResult", "CheckedRows", "Counts", "Migrated", "Options", "Portal",
+    "MIGRATED_SCHEMA", "CheckResult", "CheckedRows", "Counts", "Migrated", "RunOptions", "Portal",
     "PortalNotLoaded", "check_file", "check_learners", "check_rows", "conclude", "course_findings",
     "empty_candidates", "migrated_frame", "open_saved_result", "portal_fingerprint", "prepare_rows",
     "reject_file", "save_result", "summed", "two_year_cutoff", "unreadable_result",

@@ -30,7 +30,7 @@ import polars as pl
 
 from enrollment_migrate import file_parts, warehouse
 from enrollment_migrate.engine import learners, rows, verdict
-from enrollment_migrate.engine.model import CheckResult, Options, Portal, empty_candidates, empty_migrated
+from enrollment_migrate.engine.model import CheckResult, RunOptions, Portal, empty_candidates, empty_migrated
 from enrollment_migrate.file_parts import FileCut, FilePart, read_part
 from enrollment_migrate.template_file import UnreadableFile, load_template, not_utf8_findings
 from enrollment_migrate.workdir import WorkDir
@@ -72,7 +72,7 @@ def store_copy(work: WorkDir) -> duckdb.DuckDBPyConnection:
 
 
 def check_part(
-    cut_file: FileCut, part: FilePart, work: WorkDir, options: Options, portal: Portal | None = None
+    cut_file: FileCut, part: FilePart, work: WorkDir, options: RunOptions, portal: Portal | None = None
 ) -> Path:
     """Step 1 for one part; returns its folder. `portal`: as save_portal left it, if at hand."""
     portal = portal or Portal.open(work.portal)
@@ -119,7 +119,7 @@ def row_offsets(parts: list[PartChecked]) -> list[int]:
 
 
 def check_bucket(
-    bucket: int, work: WorkDir, offsets: list[int], con: duckdb.DuckDBPyConnection, options: Options
+    bucket: int, work: WorkDir, offsets: list[int], con: duckdb.DuckDBPyConnection, options: RunOptions
 ) -> Path:
     """Step 2 for one learner bucket; `con` answers for the store (the store itself, or
     store_copy). Returns the bucket's folder."""
@@ -141,7 +141,7 @@ def check_bucket(
     return folder
 
 
-def conclude(con: duckdb.DuckDBPyConnection, work: WorkDir, options: Options) -> CheckResult:
+def conclude(con: duckdb.DuckDBPyConnection, work: WorkDir, options: RunOptions) -> CheckResult:
     """Step 3: the file's result from its parts' and buckets' files."""
     parts = checked_parts(work)
     offsets = row_offsets(parts)
@@ -177,14 +177,14 @@ def _part_findings(work: WorkDir, part: PartChecked, offset: int) -> pl.DataFram
     return findings.with_columns(pl.col("row") + offset)
 
 
-def check_parts(cut_file: FileCut, work: WorkDir, options: Options) -> None:
+def check_parts(cut_file: FileCut, work: WorkDir, options: RunOptions) -> None:
     """Step 1 for every part, one after the other (the portal saved first by save_portal)."""
     portal = Portal.open(work.portal)  # once: millions of users' keys
     for part in cut_file.parts:
         check_part(cut_file, part, work, options, portal)
 
 
-def check_buckets(work: WorkDir, con: duckdb.DuckDBPyConnection, options: Options) -> None:
+def check_buckets(work: WorkDir, con: duckdb.DuckDBPyConnection, options: RunOptions) -> None:
     """Step 2 for every bucket, one after the other; nothing to do when the file is unreadable."""
     parts = checked_parts(work)
     if parts[0].readable:
@@ -194,7 +194,7 @@ def check_buckets(work: WorkDir, con: duckdb.DuckDBPyConnection, options: Option
 
 
 def check_in_parts(
-    cut_file: FileCut, con: duckdb.DuckDBPyConnection, options: Options, work: WorkDir | Path
+    cut_file: FileCut, con: duckdb.DuckDBPyConnection, options: RunOptions, work: WorkDir | Path
 ) -> CheckResult:
     """All three steps here, one part and one bucket at a time: the local way."""
     work = WorkDir.of(work)
@@ -204,7 +204,7 @@ def check_in_parts(
     return conclude(con, work, options)
 
 
-def check_file(path: str | Path, con: duckdb.DuckDBPyConnection, options: Options) -> CheckResult:
+def check_file(path: str | Path, con: duckdb.DuckDBPyConnection, options: RunOptions) -> CheckResult:
     """Every rule over a whole file, as one part, in a work folder of its own that goes when the
     check is done: the migrated rows are read into memory first (for files small enough to
     check this way: the tests', a portal's existing enrollments)."""

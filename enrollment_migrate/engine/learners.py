@@ -12,7 +12,7 @@ import polars as pl
 
 from enrollment_migrate.engine.model import (
     MIGRATED_SCHEMA,
-    Options,
+    RunOptions,
     query,
     row_among,
     two_year_cutoff,
@@ -24,7 +24,7 @@ from schemas.template import AWARDED_STATUSES, FINISHED_STATUSES, OPEN_STATUSES
 
 
 def check_learners(
-    con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame, settings: pl.DataFrame, options: Options
+    con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame, settings: pl.DataFrame, options: RunOptions
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Step 2, learner by learner: the rules across a learner's rows (duplicates, existing
     enrollments, recertification); returns their findings and the rows as they would be stored.

@@ -11,6 +11,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from enrollment_migrate.options import RunOptions  # noqa: F401 - the engine's options
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import registered
 
@@ -36,16 +37,6 @@ def summed(migrated: Migrated, query: pl.LazyFrame) -> pl.DataFrame:
 
 class PortalNotLoaded(Exception):
     """The warehouse has no users or no courses: there is nothing to validate against."""
-
-
-
-@dataclass(frozen=True)
-class Options:
-    import_date: dt.date
-    skip_invalid_rows: bool = False
-    skip_existing: bool = False
-    # Portal loads of existing enrollments check the file against itself, not the store.
-    check_existing: bool = True
 
 
 
@@ -122,20 +113,26 @@ class Portal:
 
     FILES = {"users": "user_keys", "courses": "course_keys", "settings": "course_awards"}
 
+    @staticmethod
+    def require_loaded(con: duckdb.DuckDBPyConnection) -> None:
+        """PortalNotLoaded unless the store holds users and courses: two counts, cheap enough
+        for a command to ask before it starts any work."""
+        ((users, courses),) = con.execute(sql("portal_counts")).fetchall()
+        if not users or not courses:
+            raise PortalNotLoaded(
+                "The portal has no users or no courses: load them first with "
+                "'enrollment-migrate portal load --users FILE --courses FILE'."
+            )
+
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> Portal:
-        portal = cls(
+        cls.require_loaded(con)
+        return cls(
             con.sql(sql("portal_user_keys")).pl(),
             con.sql(sql("portal_course_keys")).pl(),
             con.sql(sql("course_awards")).pl(),
             portal_fingerprint(con),
         )
-        if portal.users.is_empty() or portal.courses.is_empty():
-            raise PortalNotLoaded(
-                "The portal has no users or no courses: load them first with "
-                "'enrollment-migrate portal load --users FILE --courses FILE'."
-            )
-        return portal
 
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)

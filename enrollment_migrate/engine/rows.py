@@ -11,7 +11,7 @@ from enrollment_migrate.engine.model import (
     CANDIDATE_COLUMNS,
     CANDIDATE_SCHEMA,
     CheckedRows,
-    Options,
+    RunOptions,
     Portal,
     empty_candidates,
     row_among,
@@ -23,7 +23,7 @@ from schemas.rules import BLOCKING_SEVERITIES
 from schemas.template import COURSE_NAME, LOGIN_ID, STATUS, STATUSES, TemplateRows
 
 
-def check_rows(template: TemplateFile, portal: Portal, options: Options) -> CheckedRows:
+def check_rows(template: TemplateFile, portal: Portal, options: RunOptions) -> CheckedRows:
     """Step 1, row by row (a part of a file at a time, on any worker): the per-row rules."""
     if template.rows is None:
         return CheckedRows(template.findings, empty_candidates(), 0)

@@ -13,7 +13,7 @@ from enrollment_migrate.engine.model import (
     CheckResult,
     Counts,
     Migrated,
-    Options,
+    RunOptions,
     empty_migrated,
     migrated_frame,
     query,
@@ -38,7 +38,7 @@ def conclude(
     migrated: Migrated,
     record_count: int,
     blocked: int,
-    options: Options,
+    options: RunOptions,
     checked_portal: str,
 ) -> CheckResult:
     """Step 3, once for the file, with the store: the course rules, the counts, the verdict.
@@ -91,7 +91,7 @@ def _result(
     migrated: Migrated,
     rows: int,
     blocked_rows: int,
-    options: Options,
+    options: RunOptions,
     by_year: list[dict[str, int]] | None = None,
 ) -> CheckResult:
     findings = Findings.validate(sort_findings(findings.cast(FINDING_SCHEMA)))
@@ -128,7 +128,7 @@ def _number(value: float | None) -> float | int:
 
 
 
-def unreadable_result(findings: pl.DataFrame, record_count: int, options: Options) -> CheckResult:
+def unreadable_result(findings: pl.DataFrame, record_count: int, options: RunOptions) -> CheckResult:
     """The result of a file that a file-level finding stops before any row is checked."""
     return _result(findings, empty_migrated(), record_count, 0, options)
 

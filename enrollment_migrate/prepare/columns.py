@@ -6,13 +6,12 @@ import polars as pl
 
 from enrollment_migrate.prepare.mapping import (
     DATE_HEADERS,
-    PLACEHOLDER,
     TEMPLATE_HEADERS,
     ColumnSource,
     Mapping,
     MappingError,
 )
-from enrollment_migrate.prepare.sources import ROW
+from enrollment_migrate.prepare.vocabulary import PLACEHOLDER, ROW
 
 
 def column_sources(source_columns: list[str], mapping: Mapping) -> dict[str, ColumnSource]:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from enrollment_migrate.prepare.mapping import (
-    AUTO,
     DAY_FIRST,
     DAY_FIRST_SHORT,
     EXCEL,
@@ -33,7 +32,7 @@ from enrollment_migrate.prepare.mapping import (
     DateRules,
 )
 from enrollment_migrate.prepare.report import Decision, examples
-from enrollment_migrate.prepare.sources import ROW
+from enrollment_migrate.prepare.vocabulary import AUTO, ROW
 
 _TIME = (
     r"(?:(?:T|\s+)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d+)?)?"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from enrollment_migrate.prepare.adapters import AdapterOptionError, adapter_names, make_adapter
+from enrollment_migrate.prepare.vocabulary import AUTO, DROP, PLACEHOLDER, SourceOptions
 from enrollment_migrate.runs import CannotRun
 from schemas.template import (
     COLUMNS,
@@ -40,18 +41,14 @@ from schemas.template import (
 
 TEMPLATE_HEADERS = tuple(c.header for c in COLUMNS)
 DATE_HEADERS = tuple(c.header for c in DATE_COLUMNS)
-AUTO = "auto"
 ISO, DAY_FIRST, MONTH_FIRST, DAY_FIRST_SHORT, MONTH_FIRST_SHORT, EXCEL = (
     "iso", "d/m/yyyy", "m/d/yyyy", "d/m/yy", "m/d/yy", "excel",
 )
 DATE_FORMATS = (AUTO, ISO, DAY_FIRST, MONTH_FIRST, DAY_FIRST_SHORT, MONTH_FIRST_SHORT, EXCEL)
 SHORT_YEAR_FORMATS = (DAY_FIRST_SHORT, MONTH_FIRST_SHORT)
-# A status word mapped to this is not migrated: the row is dropped and the report says why.
-DROP = "drop"
 # The words YAML and people use for "the blank status".
 BLANK_STATUS_KEYS = ("", "(blank)")
 SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "\\t": "\t"}
-PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 _TOP_LEVEL = ("adapter", "adapter_options", "source", "columns", "dates", "statuses")
 _SOURCE_KEYS = ("encoding", "separator", "sheet", "blank_values")
@@ -90,14 +87,6 @@ class ColumnSource:
         return {"column": "column {!r}", "constant": "constant {!r}", "format": "format {!r}"}[
             self.kind
         ].format(self.value)
-
-
-@dataclass(frozen=True)
-class SourceOptions:
-    encoding: str = AUTO  # "auto" (byte-order mark, UTF-8, else charset-normalizer) or a codec
-    separator: str = AUTO  # "auto" or one character
-    sheet: str | int | None = None  # an .xlsx sheet's name or 0-based position; None: the first
-    blank_values: tuple[str, ...] = ()  # values that mean "blank" in this source, e.g. "N/A"
 
 
 @dataclass(frozen=True)
@@ -202,9 +191,6 @@ def _section(value: Any, name: str, problems: list[str]) -> dict:
 
 
 def _adapter(document: dict, problems: list[str]) -> tuple[str | None, dict[str, Any]]:
-    # Imported here: adapters import this module's names.
-    from enrollment_migrate.prepare.adapters import AdapterOptionError, adapter_names, make_adapter
-
     name = document.get("adapter")
     options = _section(document.get("adapter_options"), "adapter_options", problems)
     if name is None:

@@ -12,16 +12,10 @@ from enrollment_migrate.prepare.adapters import make_adapter
 from enrollment_migrate.prepare.checks import template_warnings
 from enrollment_migrate.prepare.columns import column_sources, shape_columns
 from enrollment_migrate.prepare.dates import convert_date_column
-from enrollment_migrate.prepare.mapping import DATE_HEADERS, DROP, TEMPLATE_HEADERS, Mapping
+from enrollment_migrate.prepare.mapping import DATE_HEADERS, TEMPLATE_HEADERS, Mapping
 from enrollment_migrate.prepare.report import NEEDS_DECISIONS, PREPARED, PreparationReport
-from enrollment_migrate.prepare.sources import (
-    ROW,
-    SourceDescription,
-    SourceTable,
-    SourceUnreadable,
-    read_source,
-    tidy_values,
-)
+from enrollment_migrate.prepare.sources import SourceDescription, SourceTable, read_source, tidy_values
+from enrollment_migrate.prepare.vocabulary import DROP, ROW, SourceUnreadable
 from enrollment_migrate.prepare.statuses import BLANK_WORD, map_statuses
 from schemas.template import STATUS
 

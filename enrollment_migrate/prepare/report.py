@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from enrollment_migrate.prepare.sources import ROW
+from enrollment_migrate.prepare.vocabulary import ROW
 
 PREPARED, NEEDS_DECISIONS = "prepared", "needs_decisions"
 _EXAMPLES = 5

@@ -17,10 +17,8 @@ from pathlib import Path
 import charset_normalizer
 import polars as pl
 
-from enrollment_migrate.prepare.mapping import AUTO, SourceOptions
-from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.prepare.vocabulary import AUTO, ROW, SourceOptions, SourceUnreadable
 
-ROW = "__row"  # the source row of each record, as a spreadsheet numbers it (header = 1)
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SEPARATORS = (",", ";", "\t", "|")
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
@@ -33,10 +31,6 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 _SNIFF_LINES = 50
 _WESTERN_WINDOWS = "cp1252"
 _DETECTION_BYTES = 1 << 19
-
-
-class SourceUnreadable(CannotRun):
-    """The source cannot be read as a table; the message says why and what to try."""
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from enrollment_migrate.prepare.mapping import DROP
+from enrollment_migrate.prepare.vocabulary import DROP, ROW
 from enrollment_migrate.prepare.report import Decision, examples
-from enrollment_migrate.prepare.sources import ROW
 from schemas.template import STATUSES
 
 BLANK_WORD = "(blank)"

@@ -7,7 +7,7 @@ import polars as pl
 
 from conftest import REPO
 from enrollment_migrate import portal, warehouse
-from enrollment_migrate.engine import Options, check_file
+from enrollment_migrate.engine import RunOptions, check_file
 
 sys.path.insert(0, str(REPO / "bench"))
 import generate  # noqa: E402
@@ -22,7 +22,7 @@ def test_a_generated_file_has_its_rows_its_faults_and_its_portal(tmp_path, monke
         portal.load_portal(con, users=tmp_path / "portal_users.csv", courses=tmp_path / "portal_courses.csv",
                            enrollments=tmp_path / "portal_enrollments.csv", import_date=generate.IMPORT_DATE)
         result = check_file(tmp_path / "migration.csv", con,
-                            Options(generate.IMPORT_DATE, skip_invalid_rows=True))
+                            RunOptions(generate.IMPORT_DATE, skip_invalid_rows=True))
     rules = result.rule_counts
     assert {"bad_date_format", "invalid_date", "unknown_user", "duplicate_row", "existing_enrollment"} <= set(rules)
     assert 0.005 < result.counts.skipped / result.counts.rows < 0.03  # about 1% faulty rows

@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import HEADERS, IMPORT_DATE, PORTAL_COURSES, PORTAL_USERS, row, write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import apply, engine, portal, runs, warehouse
 from enrollment_migrate.cli import app
 from enrollment_migrate.faults import FAULT_AT, FAULT_MARKER
@@ -80,14 +81,14 @@ def query(db: Path, text: str, params: list | None = None) -> list[tuple]:
 def check(db: Path, path: Path, rows, headers=None) -> engine.CheckResult:
     write_template(path, rows, headers)
     with warehouse.connect(db) as con:
-        return engine.check_file(path, con, engine.Options(IMPORT_DATE))
+        return engine.check_file(path, con, engine.RunOptions(IMPORT_DATE))
 
 
 def apply_rows(db: Path, path: Path, rows, applied_at: dt.datetime = APPLIED_AT, headers=None) -> str:
     """Check and apply a file as `run` does, applied at a chosen time; returns its run id."""
     result = check(db, path, rows, headers)
     assert result.state == "valid", result.findings.to_dicts()
-    plan = runs.plan_run("run", str(path), path.parent / "reports", IMPORT_DATE, {})
+    plan = runs.plan_run("run", str(path), path.parent / "reports", RunOptions(IMPORT_DATE))
     with warehouse.connect(db) as con:
         apply.apply_run(con, runs.run_record(plan, result, "applied", applied_at), result.findings, result.migrated)
     return plan.run_id
@@ -350,9 +351,9 @@ def test_rollback_of_an_unknown_or_malformed_run_id_is_not_applied(db, tmp_path,
 def test_rollback_of_a_run_that_applied_nothing_is_not_applied(db, tmp_path, state):
     write_template(tmp_path / "m.csv", MIXED[:1])
     plan = runs.plan_run("run" if state == "rejected" else "validate", str(tmp_path / "m.csv"),
-                         tmp_path / "reports", IMPORT_DATE, {})
+                         tmp_path / "reports", RunOptions(IMPORT_DATE))
     with warehouse.connect(db) as con:
-        result = engine.check_file(tmp_path / "m.csv", con, engine.Options(IMPORT_DATE))
+        result = engine.check_file(tmp_path / "m.csv", con, engine.RunOptions(IMPORT_DATE))
         warehouse.record_run(con, runs.run_record(plan, result, state), result.findings)
     _refused_changes_nothing(db, plan.run_id, APPLIED_AT + H, "not_applied")
 
@@ -688,14 +689,14 @@ def test_apply_refuses_what_another_writer_made_unacceptable_since_the_check(db,
     apply_rows(db, tmp_path / "one.csv", one)
     before = contents(db)
 
-    plan = runs.plan_run("run", str(tmp_path / "other.csv"), tmp_path / "reports", IMPORT_DATE, {})
+    plan = runs.plan_run("run", str(tmp_path / "other.csv"), tmp_path / "reports", RunOptions(IMPORT_DATE))
     record = runs.run_record(plan, checked_other, "applied", APPLIED_AT)
     with warehouse.connect(db) as con, pytest.raises(apply.ChangedSinceCheck) as changed:
         apply.apply_run(con, record, checked_other.findings, checked_other.migrated)
     assert changed.value.findings["rule"].to_list() == ["license_shortfall"]
     assert contents(db) == before
 
-    again = runs.plan_run("run", str(tmp_path / "one.csv"), tmp_path / "reports", IMPORT_DATE, {})
+    again = runs.plan_run("run", str(tmp_path / "one.csv"), tmp_path / "reports", RunOptions(IMPORT_DATE))
     with warehouse.connect(db) as con, pytest.raises(apply.ChangedSinceCheck) as reapplied:
         apply.apply_run(con, runs.run_record(again, checked_one, "applied", APPLIED_AT),
                         checked_one.findings, checked_one.migrated)

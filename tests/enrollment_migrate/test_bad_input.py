@@ -18,7 +18,7 @@ from conftest import HEADERS, IMPORT_DATE
 from enrollment_migrate import file_parts
 from enrollment_migrate.engine import drivers
 from enrollment_migrate.apply import fingerprint
-from enrollment_migrate.engine import Options, check_file
+from enrollment_migrate.engine import RunOptions, check_file
 from schemas.findings import Findings
 
 
@@ -64,7 +64,7 @@ def assert_validation_survives(con, tmp_path, data: bytes) -> None:
     path = tmp_path / "fuzzed.csv"
     path.write_bytes(data)
     before = fingerprint(con)
-    result = check_file(path, con, Options(IMPORT_DATE))
+    result = check_file(path, con, RunOptions(IMPORT_DATE))
     Findings.validate(result.findings)
     assert result.state in ("valid", "invalid")
     counts = result.counts
@@ -107,7 +107,7 @@ def test_damaged_files_checked_in_parts_end_in_findings(portal_db, tmp_path_fact
     path = tmp_path_factory.mktemp("parts") / "fuzzed.csv"
     path.write_bytes(data)
     result = drivers.check_in_parts(
-        file_parts.cut(path, part_bytes), portal_db, Options(IMPORT_DATE), tmp_path_factory.mktemp("work")
+        file_parts.cut(path, part_bytes), portal_db, RunOptions(IMPORT_DATE), tmp_path_factory.mktemp("work")
     )
     Findings.validate(result.findings)
     assert result.state in ("valid", "invalid")
@@ -125,9 +125,9 @@ def test_parts_of_any_well_quoted_file_find_what_the_whole_file_finds(portal_db,
     csv.writer(buffer, lineterminator="\n").writerows([ALL_HEADERS, *rows])
     path = tmp_path_factory.mktemp("parts") / "clean.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    whole = check_file(path, portal_db, Options(IMPORT_DATE))
+    whole = check_file(path, portal_db, RunOptions(IMPORT_DATE))
     parts = drivers.check_in_parts(
-        file_parts.cut(path, part_bytes), portal_db, Options(IMPORT_DATE), tmp_path_factory.mktemp("work")
+        file_parts.cut(path, part_bytes), portal_db, RunOptions(IMPORT_DATE), tmp_path_factory.mktemp("work")
     )
     assert parts.findings.sort(pl.all()).equals(whole.findings.sort(pl.all()))
     assert (parts.state, parts.counts) == (whole.state, whole.counts)

@@ -975,7 +975,7 @@ def test_no_awards_on_rows_that_are_not_migrated(validate_rows):
 
 
 # --------------------------------------------------------------------------------------------
-# Options, counts and by_year
+# RunOptions, counts and by_year
 
 
 def mixed_rows():

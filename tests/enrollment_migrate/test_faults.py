@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from conftest import row, write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import apply, warehouse
 from enrollment_migrate.faults import FAULT_AT
 from flows.rollback import rollback_flow
@@ -44,12 +45,12 @@ def test_a_full_disk_inside_the_apply_changes_nothing(db, tmp_path, monkeypatch)
     before = state(db)
     monkeypatch.setenv(FAULT_AT, "apply:enospc")
     with pytest.raises(OSError, match="No space left"):
-        run_flow(file=str(migration(tmp_path)), import_date=IMPORT, db=str(db), reports_dir=str(tmp_path / "r"))
+        run_flow(file=str(migration(tmp_path)), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
     assert state(db) == before
 
 
 def test_a_full_disk_inside_the_rollback_changes_nothing(db, tmp_path, monkeypatch):
-    summary = run_flow(file=str(migration(tmp_path)), import_date=IMPORT, db=str(db), reports_dir=str(tmp_path / "r"))
+    summary = run_flow(file=str(migration(tmp_path)), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
     before = state(db)
     monkeypatch.setenv(FAULT_AT, "rollback:enospc")
     with pytest.raises(OSError, match="No space left"):
@@ -60,23 +61,21 @@ def test_a_full_disk_inside_the_rollback_changes_nothing(db, tmp_path, monkeypat
 
 
 def test_a_full_disk_while_publishing_leaves_the_catalog_behind_until_the_next_command(db, tmp_path, monkeypatch):
-    run_flow(file=str(write_template(tmp_path / "first.csv", [row()])), import_date=IMPORT, db=str(db),
-             reports_dir=str(tmp_path / "r"))
+    run_flow(file=str(write_template(tmp_path / "first.csv", [row()])), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
     assert catalog_count(db, "enrollments") == 1
     monkeypatch.setenv(FAULT_AT, "publish:enospc")
-    summary = run_flow(file=str(migration(tmp_path)), import_date=IMPORT, db=str(db), reports_dir=str(tmp_path / "r"))
+    summary = run_flow(file=str(migration(tmp_path)), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
     assert summary["state"] == "applied"  # the state is the record: the change stands
     assert catalog_count(db, "enrollments") == 1  # the analysts' catalog is one step behind
     assert not list(warehouse.parts_dir(db).rglob("*.tmp"))  # and holds no partial file
     monkeypatch.delenv(FAULT_AT)
     rollback_flow(run_id="20250101T000000Z-000000", db=str(db))  # refused: changes nothing
-    run_flow(file=str(write_template(tmp_path / "third.csv", [row("carl@example.com", "Privacy")])),
-             import_date=IMPORT, db=str(db), reports_dir=str(tmp_path / "r"))
+    run_flow(file=str(write_template(tmp_path / "third.csv", [row("carl@example.com", "Privacy")])), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
     assert catalog_count(db, "enrollments") == 3  # caught up
 
 
 def test_a_missing_snapshot_does_not_stop_a_rollback(db, tmp_path):
-    summary = run_flow(file=str(migration(tmp_path)), import_date=IMPORT, db=str(db), reports_dir=str(tmp_path / "r"))
+    summary = run_flow(file=str(migration(tmp_path)), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
     with warehouse.connect(db) as con:
         con.execute("delete from migration_snapshots")
         done = apply.rollback_run(con, summary["run_id"], dt.datetime.now(dt.UTC).replace(tzinfo=None))
@@ -100,5 +99,5 @@ def test_a_portal_change_between_check_and_apply_applies_nothing(db, tmp_path, m
     monkeypatch.setattr(tasks.check, "fn", check_then_change_the_portal)
     before = state(db)
     with pytest.raises(apply.PortalChanged, match="changed while the file was being checked"):
-        run_flow(file=str(migration(tmp_path)), import_date=IMPORT, db=str(db), reports_dir=str(tmp_path / "r"))
+        run_flow(file=str(migration(tmp_path)), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
     assert state(db) == before

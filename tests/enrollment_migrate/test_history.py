@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from conftest import IMPORT_DATE, row, write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import apply, engine, history, runs, warehouse
 from schemas.findings import FINDING_SCHEMA
 
@@ -29,9 +30,9 @@ def _apply(db: Path, path: Path, rows) -> str:
     """Check the rows against the warehouse's portal and apply them, as a run does."""
     write_template(path, rows)
     with warehouse.connect(db) as con:
-        result = engine.check_file(path, con, engine.Options(IMPORT_DATE))
+        result = engine.check_file(path, con, engine.RunOptions(IMPORT_DATE))
         assert result.state == "valid", result.findings
-        plan = runs.plan_run("run", str(path), path.parent / "reports", IMPORT_DATE, {})
+        plan = runs.plan_run("run", str(path), path.parent / "reports", RunOptions(IMPORT_DATE))
         record = runs.run_record(plan, result, "applied", dt.datetime(2025, 1, 15, 9))
         apply.apply_run(con, record, result.findings, result.migrated)
     return plan.run_id

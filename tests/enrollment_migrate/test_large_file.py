@@ -6,7 +6,7 @@ import datetime as dt
 import polars as pl
 
 from conftest import IMPORT_DATE
-from enrollment_migrate.engine import Options, check_file
+from enrollment_migrate.engine import RunOptions, check_file
 
 N = 200_000
 USERS = ["ann@example.com", "bob@example.com", "dora@example.com", "carl@example.com"]
@@ -41,7 +41,7 @@ def test_a_large_file_keeps_every_row_in_place(portal_db, tmp_path):
     path = tmp_path / "large.csv"
     frame = generated(N)
     frame.write_csv(path)
-    result = check_file(path, portal_db, Options(IMPORT_DATE, skip_invalid_rows=True))
+    result = check_file(path, portal_db, RunOptions(IMPORT_DATE, skip_invalid_rows=True))
 
     def rows_of(rule: str) -> list[int]:
         return result.findings.filter(pl.col("rule") == rule)["row"].to_list()

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from conftest import PORTAL_COURSES, PORTAL_USERS, row, write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import apply, engine, portal, retention, runs, warehouse
 from enrollment_migrate.publish import publish
 
@@ -117,8 +118,8 @@ def test_a_reader_held_open_all_along_never_blocks_run_or_rollback(published, tm
 def _apply(db: Path, path: Path, rows) -> str:
     write_template(path, rows)
     with warehouse.connect(db) as con:
-        result = engine.check_file(path, con, engine.Options(dt.date(2025, 1, 15)))
-        plan = runs.plan_run("run", str(path), path.parent / "reports", dt.date(2025, 1, 15), {})
+        result = engine.check_file(path, con, engine.RunOptions(dt.date(2025, 1, 15)))
+        plan = runs.plan_run("run", str(path), path.parent / "reports", RunOptions(dt.date(2025, 1, 15)))
         record = runs.run_record(plan, result, "applied", dt.datetime(2025, 1, 15, 9))
         apply.apply_run(con, record, result.findings, result.migrated)
     return plan.run_id

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from conftest import HEADERS, IMPORT_DATE, REPO, write_template
 
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import portal, report_page, warehouse
 from flows.rollback import rollback_flow
 from flows.run import run_flow
@@ -70,7 +71,7 @@ def pages(tmp_path_factory, prefect_harness) -> dict[str, dict]:
     load_portal(bad_db, folder, license_seats=3)
     load_portal(sample_db, folder)
     bad_file = write_template(folder / "full-of-errors.csv", error_rows(), HEADERS)
-    common = {"import_date": IMPORT_DATE, "reports_dir": str(folder / "reports")}
+    common = {"options": RunOptions(IMPORT_DATE), "reports_dir": str(folder / "reports")}
     made = {
         "errors": validate_flow(file=str(bad_file), db=str(bad_db), **common),
         "sample": validate_flow(file=str(SAMPLE / "migration.csv"), db=str(sample_db), **common),
@@ -252,8 +253,7 @@ def test_the_page_is_rebuilt_from_the_report_folder_and_the_warehouse(pages, tmp
 def test_a_rollback_rebuilds_the_page_of_its_run(tmp_path, prefect_harness):
     db = tmp_path / "w.duckdb"
     load_portal(db, tmp_path)
-    summary = run_flow(file=str(SAMPLE / "migration.csv"), import_date=IMPORT_DATE, db=str(db),
-                       reports_dir=str(tmp_path / "reports"))
+    summary = run_flow(file=str(SAMPLE / "migration.csv"), db=str(db), reports_dir=str(tmp_path / "reports"), options=RunOptions(import_date=IMPORT_DATE))
     page = Path(summary["report_dir"]) / "report.html"
     assert "Went in" in text_of(page.read_text(encoding="utf-8"))
 

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from conftest import REPO, row, write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import apply, engine, portal, retention, runs, warehouse
 from enrollment_migrate.faults import FAULT_AT, FAULT_MARKER
 from enrollment_migrate.publish import PARTITIONED, publish
@@ -62,9 +63,9 @@ def big_portal(tmp_path) -> Path:
 
 def apply_rows(con, path: Path, rows) -> str:
     write_template(path, rows)
-    result = engine.check_file(path, con, engine.Options(IMPORT))
+    result = engine.check_file(path, con, engine.RunOptions(IMPORT))
     assert result.state == "valid", result.findings
-    plan = runs.plan_run("run", str(path), path.parent / "reports", IMPORT, {})
+    plan = runs.plan_run("run", str(path), path.parent / "reports", RunOptions(IMPORT))
     record = runs.run_record(plan, result, "applied", dt.datetime.now(dt.UTC).replace(tzinfo=None))
     apply.apply_run(con, record, result.findings, result.migrated)
     return plan.run_id

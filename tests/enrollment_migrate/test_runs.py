@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import IMPORT_DATE, row, write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import engine, runs, warehouse
 from enrollment_migrate.workdir import WorkDir
 
@@ -56,7 +57,7 @@ def source(tmp_path) -> Path:
 
 
 def test_the_plan_puts_the_report_folder_under_reports_by_run_id(source, tmp_path):
-    plan = runs.plan_run("check", str(source), tmp_path / "reports", None, {}, now=NOW)
+    plan = runs.plan_run("check", str(source), tmp_path / "reports", RunOptions(), now=NOW)
     assert RUN_ID.fullmatch(plan.run_id) and plan.run_id.startswith("20250304T050607Z-")
     assert plan.report_dir == tmp_path / "reports" / plan.run_id
     assert plan.work_dir == WorkDir(plan.report_dir / ".work")
@@ -64,20 +65,20 @@ def test_the_plan_puts_the_report_folder_under_reports_by_run_id(source, tmp_pat
 
 
 def test_the_plan_records_the_file_its_sha256_and_the_time(source, tmp_path):
-    plan = runs.plan_run("run", str(source), tmp_path / "reports", None, {}, now=NOW)
+    plan = runs.plan_run("run", str(source), tmp_path / "reports", RunOptions(), now=NOW)
     assert (plan.command, plan.file, plan.started_at) == ("run", str(source), NOW)
     assert plan.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
     assert runs.file_sha256(source) == plan.sha256
 
 
 def test_the_import_date_is_the_day_of_the_run_unless_given(source, tmp_path):
-    assert runs.plan_run("run", str(source), tmp_path, None, {}, now=NOW).import_date == dt.date(2025, 3, 4)
-    assert runs.plan_run("run", str(source), tmp_path, IMPORT_DATE, {}, now=NOW).import_date == IMPORT_DATE
+    assert runs.plan_run("run", str(source), tmp_path, RunOptions(), now=NOW).import_date == dt.date(2025, 3, 4)
+    assert runs.plan_run("run", str(source), tmp_path, RunOptions(IMPORT_DATE), now=NOW).import_date == IMPORT_DATE
 
 
 def test_without_a_time_the_plan_starts_now_in_utc_without_a_time_zone(source, tmp_path):
     before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    plan = runs.plan_run("run", str(source), tmp_path, None, {})
+    plan = runs.plan_run("run", str(source), tmp_path, RunOptions())
     after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     assert plan.started_at.tzinfo is None
     assert before <= plan.started_at <= after
@@ -85,13 +86,20 @@ def test_without_a_time_the_plan_starts_now_in_utc_without_a_time_zone(source, t
     assert plan.run_id.startswith(f"{plan.started_at:%Y%m%dT%H%M%SZ}-")
 
 
-def test_the_options_are_kept_with_the_user_and_host_who_ran_it(source, tmp_path):
-    plan = runs.plan_run("run", str(source), tmp_path, None, {"skip_existing": True, "workers": 4}, now=NOW)
-    assert plan.options == {
-        "skip_existing": True, "workers": 4, "user": getpass.getuser(), "host": socket.gethostname(),
-    }
-    forged = runs.plan_run("run", str(source), tmp_path, None, {"user": "someone else"}, now=NOW)
-    assert forged.options["user"] == getpass.getuser()  # the account that ran it, whatever the options say
+def test_the_options_are_kept_with_the_import_date_fixed_and_who_ran_it(source, tmp_path):
+    plan = runs.plan_run("run", str(source), tmp_path, RunOptions(skip_existing=True, part_mb=64), now=NOW)
+    assert plan.options == RunOptions(dt.date(2025, 3, 4), skip_existing=True, part_mb=64)
+    assert plan.started_by == {"user": getpass.getuser(), "host": socket.gethostname()}
+
+
+def test_the_run_log_records_every_option_and_the_report_page_spells_them_as_flags():
+    options = RunOptions(IMPORT_DATE, skip_invalid_rows=True, allow_reapply=True, part_mb=0.5, dask_address="local")
+    recorded = json.loads(json.dumps(options.recorded()))
+    assert RunOptions.from_recorded({**recorded, "user": "ann", "host": "h"}) == options
+    assert options.flags() == "--skip-invalid-rows --allow-reapply --part-mb 0.5 --dask local"
+    assert RunOptions(IMPORT_DATE).flags() == "none"
+    # an entry written before a field existed reads with that field's default
+    assert RunOptions.from_recorded({"skip_existing": True}) == RunOptions(skip_existing=True)
 
 
 # -- the summary and the log record ---------------------------------------------------------------
@@ -107,8 +115,8 @@ def checked(portal_warehouse, tmp_path) -> tuple[runs.RunPlan, engine.CheckResul
         row("nobody@example.com", "Privacy"),
     ])
     with warehouse.connect(portal_warehouse) as con:
-        result = engine.check_file(path, con, engine.Options(IMPORT_DATE))
-    plan = runs.plan_run("run", str(path), tmp_path / "reports", IMPORT_DATE, {}, now=NOW)
+        result = engine.check_file(path, con, engine.RunOptions(IMPORT_DATE))
+    plan = runs.plan_run("run", str(path), tmp_path / "reports", RunOptions(IMPORT_DATE), now=NOW)
     return plan, result
 
 
@@ -163,5 +171,6 @@ def test_an_applied_run_is_logged_with_its_counts_and_plan(checked):
     record = runs.run_record(plan, result, "applied", applied_at)
     assert (record.live, record.archived, record.applied_at) == (1, 1, applied_at)
     assert (record.run_id, record.command, record.file, record.sha256) == (plan.run_id, "run", plan.file, plan.sha256)
-    assert (record.import_date, record.started_at, record.options) == (IMPORT_DATE, NOW, plan.options)
+    assert (record.import_date, record.started_at) == (IMPORT_DATE, NOW)
+    assert record.options == {**plan.options.recorded(), **plan.started_by}
     assert record.report_dir == str(plan.report_dir)

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from conftest import write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import apply, engine, portal, runs, warehouse
 
 HOSTILE_COURSE = "Robert'); DROP TABLE users; --"
@@ -37,16 +38,16 @@ def test_names_full_of_quotes_and_semicolons_are_only_data(db, tmp_path):
              "Enrollment Status": "Completed"}]
     path = write_template(tmp_path / "m.csv", rows)
     with warehouse.connect(db) as con:
-        result = engine.check_file(path, con, engine.Options(IMPORT))
+        result = engine.check_file(path, con, engine.RunOptions(IMPORT))
         assert result.state == "valid", result.findings.to_dicts()
-        plan = runs.plan_run("run", str(path), tmp_path / "r", IMPORT, {"note": "'; drop table users; --"})
+        plan = runs.plan_run("run", str(path), tmp_path / "r", RunOptions(IMPORT, dask_address="'; drop table users; --"))
         record = runs.run_record(plan, result, "applied", dt.datetime(2025, 1, 15, 9))
         apply.apply_run(con, record, result.findings, result.migrated)
         assert con.execute("select count(*) from users").fetchall() == [(1,)]
         assert con.execute("select count(*) from courses").fetchall() == [(1,)]
         assert con.execute("select certificate from certificates").fetchall() == [("'; --",), ("'; --",)]
         options = json.loads(con.execute("select options from migration_runs").fetchall()[0][0])
-    assert options["note"] == "'; drop table users; --"
+    assert options["dask_address"] == "'; drop table users; --"
     assert {"user", "host"} <= set(options)  # who ran it, and where
 
 

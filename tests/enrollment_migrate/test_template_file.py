@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conftest import HEADERS, IMPORT_DATE, row, rules_of
 from enrollment_migrate import template_file
-from enrollment_migrate.engine import CheckResult, Options, check_file
+from enrollment_migrate.engine import CheckResult, RunOptions, check_file
 from enrollment_migrate.template_file import TemplateFile, load_template
 from schemas import rules
 from schemas.findings import FINDING_SCHEMA
@@ -55,7 +55,7 @@ def bytes_file(tmp_path: Path, data: bytes, name: str = "upload.csv") -> Path:
 
 
 def check(path: Path, con, **options) -> CheckResult:
-    return check_file(path, con, Options(IMPORT_DATE, **options))
+    return check_file(path, con, RunOptions(IMPORT_DATE, **options))
 
 
 def findings_of(template: TemplateFile | CheckResult) -> list[tuple[int | None, str | None, str]]:

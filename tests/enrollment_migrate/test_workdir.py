@@ -3,7 +3,7 @@
 from conftest import IMPORT_DATE, row, write_template
 from enrollment_migrate import file_parts, warehouse
 from enrollment_migrate.engine import drivers
-from enrollment_migrate.engine import Options
+from enrollment_migrate.engine import RunOptions
 from enrollment_migrate.workdir import WorkDir
 
 
@@ -22,7 +22,7 @@ def test_a_check_in_parts_writes_inside_the_work_folder_only_and_remove_clears_i
     before = set(tmp_path.rglob("*"))
     work = WorkDir(tmp_path / "work")
     with warehouse.connect(portal_warehouse) as con:
-        result = drivers.check_in_parts(file_parts.cut(path, 200), con, Options(IMPORT_DATE), work)
+        result = drivers.check_in_parts(file_parts.cut(path, 200), con, RunOptions(IMPORT_DATE), work)
     assert result.counts.rows == 40
     store = warehouse.store_dir(portal_warehouse)
     written = {p for p in set(tmp_path.rglob("*")) - before if store not in p.parents}

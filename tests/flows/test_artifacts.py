@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate.artifacts import mask_login
 from flows.portal import portal_load_flow
 from flows.validate import validate_flow
@@ -41,8 +42,7 @@ def test_a_validation_shows_its_verdict_findings_and_years(tmp_path):
          "Enrollment Completed Date": "2/6/2024", "Enrollment Status": "Completed"},
     ]
     path = write_template(tmp_path / "artifacts-check.csv", rows)
-    summary = validate_flow(file=str(path), import_date=dt.date(2025, 1, 15), db=db,
-                            reports_dir=str(tmp_path / "reports"))
+    summary = validate_flow(file=str(path), db=db, reports_dir=str(tmp_path / "reports"), options=RunOptions(import_date=dt.date(2025, 1, 15)))
     found = artifacts_of("%artifacts-check.csv%")
 
     assert found["run"].name == "validate artifacts-check.csv @ 2025-01-15"
@@ -79,7 +79,7 @@ def test_a_run_completes_in_prefect_with_its_applied_summary(tmp_path):
     portal_load_flow(users=str(SAMPLE / "portal_users.csv"), courses=str(SAMPLE / "portal_courses.csv"), db=db)
     path = tmp_path / "applied-check.csv"
     path.write_bytes((SAMPLE / "migration.csv").read_bytes())
-    summary = run_flow(file=str(path), import_date=dt.date(2025, 1, 15), db=db, reports_dir=str(tmp_path / "r"))
+    summary = run_flow(file=str(path), db=db, reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=dt.date(2025, 1, 15)))
     found = artifacts_of("%applied-check.csv%")
 
     assert found["run"].state.type == StateType.COMPLETED

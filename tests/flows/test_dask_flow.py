@@ -1,6 +1,7 @@
 """The flows with their per-part work on a Dask cluster (in this process): the same findings,
 rows and counts as the single-process run, and one commit at the end."""
 
+import dataclasses
 import datetime as dt
 import time
 from collections import Counter
@@ -10,6 +11,7 @@ import polars as pl
 import pytest
 
 from conftest import IMPORT_DATE
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import file_parts
 from flows.run import run_flow
 from flows.validate import validate_flow
@@ -55,10 +57,12 @@ def outputs(summary: dict) -> dict:
 
 def test_on_dask_the_flow_finds_what_one_process_finds(db, tmp_path):
     file = str(write(tmp_path / "mixed.csv", mixed_rows(300)))
-    common = dict(file=file, import_date=IMPORT_DATE, db=str(db), reports_dir=str(tmp_path / "reports"),
-                  skip_invalid_rows=True)
-    alone = validate_flow(**common)
-    distributed = validate_flow(**common, dask_address="local", part_mb=TINY_PARTS_MB)
+    common = dict(file=file, db=str(db), reports_dir=str(tmp_path / "reports"))
+    options = RunOptions(IMPORT_DATE, skip_invalid_rows=True)
+    alone = validate_flow(**common, options=options)
+    distributed = validate_flow(
+        **common, options=dataclasses.replace(options, dask_address="local", part_mb=TINY_PARTS_MB)
+    )
     assert alone["rule_counts"]["duplicate_row"] and alone["live"] and alone["archived"]
     parts = len(file_parts.cut(file, int(TINY_PARTS_MB * (1 << 20))).parts)
     assert parts > 5
@@ -79,8 +83,9 @@ def test_on_dask_a_run_commits_once_at_the_end(db, tmp_path):
         for login in ("ann@example.com", "bob@example.com", "dora@example.com", "ghost@example.com")
     ]
     file = str(write(tmp_path / "fitting.csv", rows + rows[:10]))
-    summary = run_flow(file=file, import_date=IMPORT_DATE, db=str(db), reports_dir=str(tmp_path / "reports"),
-                       skip_invalid_rows=True, dask_address="local", part_mb=TINY_PARTS_MB)
+    summary = run_flow(file=file, db=str(db), reports_dir=str(tmp_path / "reports"), options=RunOptions(
+        IMPORT_DATE, skip_invalid_rows=True, dask_address="local", part_mb=TINY_PARTS_MB
+    ))
     assert summary["state"] == "applied", summary["rule_counts"]
     with duckdb.connect(str(db), read_only=True) as con:
         stored = con.execute(

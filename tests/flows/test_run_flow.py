@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import IMPORT_DATE, row, write_template
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import warehouse
 from enrollment_migrate.cli import app
 from flows.rollback import expire_flow, rollback_flow
@@ -43,8 +44,7 @@ def migrate(db: Path, tmp_path: Path):
     """migrate(file, **options) -> the run flow's summary, against the fixture portal."""
 
     def run(file: Path, **options) -> dict:
-        return run_flow(file=str(file), import_date=IMPORT_DATE, db=str(db),
-                        reports_dir=str(tmp_path / "reports"), **options)
+        return run_flow(file=str(file), db=str(db), reports_dir=str(tmp_path / "reports"), **options, options=RunOptions(import_date=IMPORT_DATE))
 
     return run
 

@@ -1,4 +1,5 @@
-"""`make server` serves the deployments of prefect.yaml: the two must not drift apart."""
+"""`make server` serves the deployments of prefect.yaml, built from that file: every one, as it
+declares it, and each flow accepts its parameters."""
 
 from __future__ import annotations
 
@@ -54,3 +55,23 @@ def test_stop_without_a_server_says_so(tmp_path, monkeypatch, capsys):
     serve.main(["--stop"])
     assert "No local Prefect server was running." in capsys.readouterr().out
 
+
+
+@pytest.mark.parametrize("name", sorted(declared()))
+def test_each_deployment_s_parameters_are_what_its_flow_takes(served, name):
+    """A parameter the flow does not take, or a value of the wrong type, is refused here rather
+    than when a run starts."""
+    deployment = served[name]
+    flow = getattr(__import__(deployment.entrypoint.split(":")[0].removesuffix(".py").replace("/", "."),
+                              fromlist=["_"]), deployment.entrypoint.split(":")[1])
+    flow.validate_parameters(declared()[name].get("parameters", {}) | (
+        {"run_id": "20250101T000000Z-abcdef"} if name == "rollback" else {}
+    ))
+
+
+def test_the_options_of_a_deployment_reach_the_flow_as_one_typed_object():
+    from enrollment_migrate.options import RunOptions
+    from flows.run import run_flow
+
+    given = declared()["migrate"]["parameters"] | {"options": {"import_date": "2025-01-15", "skip_existing": True}}
+    assert run_flow.validate_parameters(given)["options"] == RunOptions(dt.date(2025, 1, 15), skip_existing=True)

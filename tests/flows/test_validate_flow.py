@@ -10,6 +10,8 @@ import pytest
 from conftest import REPO
 from flows.portal import portal_load_flow
 from flows.validate import validate_flow
+from enrollment_migrate.options import RunOptions
+from enrollment_migrate.engine import PortalNotLoaded
 from enrollment_migrate.runs import CannotRun
 
 SAMPLE = REPO / "data" / "sample"
@@ -32,12 +34,7 @@ def loaded_portal(tmp_path):
 
 
 def test_validate_flow_writes_the_report_folder_and_the_run_log(loaded_portal, tmp_path):
-    summary = validate_flow(
-        file=str(SAMPLE / "migration.csv"),
-        import_date=dt.date(2025, 1, 15),
-        db=str(loaded_portal),
-        reports_dir=str(tmp_path / "reports"),
-    )
+    summary = validate_flow(file=str(SAMPLE / "migration.csv"), db=str(loaded_portal), reports_dir=str(tmp_path / "reports"), options=RunOptions(import_date=dt.date(2025, 1, 15)))
     assert summary["state"] == "valid"
     assert summary["rows"] == summary["live"] + summary["archived"] + summary["skipped"]
     assert summary["rows"] == 22 and summary["errors"] == 0
@@ -76,7 +73,7 @@ def test_validate_flow_refuses_a_missing_file(loaded_portal, tmp_path):
 
 
 def test_validate_flow_needs_a_portal(tmp_path):
-    with pytest.raises(CannotRun, match="no users or no courses"):
+    with pytest.raises(PortalNotLoaded, match="no users or no courses"):
         validate_flow(file=str(SAMPLE / "migration.csv"), db=str(tmp_path / "empty.duckdb"))
 
 
@@ -85,12 +82,7 @@ def test_flow_runs_are_recorded_in_prefect(loaded_portal, tmp_path):
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
     from prefect.states import StateType
 
-    summary = validate_flow(
-        file=str(SAMPLE / "migration.csv"),
-        import_date=dt.date(2025, 1, 15),
-        db=str(loaded_portal),
-        reports_dir=str(tmp_path / "reports"),
-    )
+    summary = validate_flow(file=str(SAMPLE / "migration.csv"), db=str(loaded_portal), reports_dir=str(tmp_path / "reports"), options=RunOptions(import_date=dt.date(2025, 1, 15)))
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["validate"])))
         mine = [r for r in runs if r.parameters.get("reports_dir") == str(tmp_path / "reports")]

@@ -28,8 +28,7 @@ from typing import ClassVar
 import polars as pl
 
 from enrollment_migrate.prepare.adapters.base import AdapterOptionError
-from enrollment_migrate.prepare.mapping import PLACEHOLDER
-from enrollment_migrate.prepare.sources import ROW, SourceUnreadable
+from enrollment_migrate.prepare.vocabulary import PLACEHOLDER, ROW, SourceUnreadable
 from schemas.template import (
     COMPLETED,
     COMPLETED_STATUS,

@@ -16,7 +16,7 @@ from conftest import HEADERS, IMPORT_DATE, row
 from mixed_file import mixed_rows, write
 from enrollment_migrate import engine, file_parts
 from enrollment_migrate.engine import drivers
-from enrollment_migrate.engine import Options, check_file
+from enrollment_migrate.engine import RunOptions, check_file
 from enrollment_migrate.template_file import UnreadableFile
 
 
@@ -39,7 +39,7 @@ def store_with_history(portal_db):
 
 def in_parts(path: Path, con, part_bytes: int, work: Path, **options) -> engine.CheckResult:
     cut = file_parts.cut(path, part_bytes)
-    return drivers.check_in_parts(cut, con, Options(IMPORT_DATE, **options), work)
+    return drivers.check_in_parts(cut, con, RunOptions(IMPORT_DATE, **options), work)
 
 
 def assert_same(whole: engine.CheckResult, parts: engine.CheckResult) -> None:
@@ -53,7 +53,7 @@ def assert_same(whole: engine.CheckResult, parts: engine.CheckResult) -> None:
 
 def test_the_mixed_file_fires_the_rules_across_rows(store_with_history, mixed_file):
     """The file the equality below is shown on is worth it: rules across rows fire in it."""
-    rules = set(check_file(mixed_file, store_with_history, Options(IMPORT_DATE)).findings["rule"])
+    rules = set(check_file(mixed_file, store_with_history, RunOptions(IMPORT_DATE)).findings["rule"])
     assert {"duplicate_row", "existing_enrollment", "recertification_multiple_completions",
             "license_shortfall", "ilt_capacity_shortfall", "malformed_row", "unknown_user",
             "bad_date_format", "invalid_date", "date_in_future"} <= rules
@@ -63,7 +63,7 @@ def test_the_mixed_file_fires_the_rules_across_rows(store_with_history, mixed_fi
 @given(part_bytes=st.integers(min_value=1500, max_value=9000), skip_invalid_rows=st.booleans())
 def test_parts_give_what_the_whole_file_gives(store_with_history, mixed_file, tmp_path_factory,
                                               part_bytes, skip_invalid_rows):
-    whole = check_file(mixed_file, store_with_history, Options(IMPORT_DATE, skip_invalid_rows=skip_invalid_rows))
+    whole = check_file(mixed_file, store_with_history, RunOptions(IMPORT_DATE, skip_invalid_rows=skip_invalid_rows))
     parts = in_parts(mixed_file, store_with_history, part_bytes, tmp_path_factory.mktemp("work"),
                      skip_invalid_rows=skip_invalid_rows)
     assert len(file_parts.cut(mixed_file, part_bytes).parts) > 1
@@ -71,7 +71,7 @@ def test_parts_give_what_the_whole_file_gives(store_with_history, mixed_file, tm
 
 
 def test_skip_existing_in_parts(store_with_history, mixed_file, tmp_path):
-    whole = check_file(mixed_file, store_with_history, Options(IMPORT_DATE, skip_existing=True))
+    whole = check_file(mixed_file, store_with_history, RunOptions(IMPORT_DATE, skip_existing=True))
     assert_same(whole, in_parts(mixed_file, store_with_history, 500, tmp_path, skip_existing=True))
 
 
@@ -81,7 +81,7 @@ def test_a_bad_byte_in_a_later_part_is_named_at_its_row_in_the_file(portal_db, t
     data = bytearray(path.read_bytes())
     data[data.rindex(b"Privacy") - 2] = 0xE9  # in the Login ID of the last row (row 201)
     path.write_bytes(bytes(data))
-    whole = check_file(path, portal_db, Options(IMPORT_DATE))
+    whole = check_file(path, portal_db, RunOptions(IMPORT_DATE))
     parts = in_parts(path, portal_db, 300, tmp_path / "work")
     assert whole.findings["rule"].to_list() == ["not_utf8"] and whole.findings["row"].to_list() == [201]
     assert_same(whole, parts)
@@ -90,7 +90,7 @@ def test_a_bad_byte_in_a_later_part_is_named_at_its_row_in_the_file(portal_db, t
 def test_a_header_problem_stops_the_file_once(portal_db, tmp_path):
     path = write(tmp_path / "m.csv", [list(row().values())[:-1] for _ in range(100)])
     path.write_text(path.read_text().replace(",Enrollment Status", ",Extra"), encoding="utf-8")
-    whole = check_file(path, portal_db, Options(IMPORT_DATE))
+    whole = check_file(path, portal_db, RunOptions(IMPORT_DATE))
     parts = in_parts(path, portal_db, 200, tmp_path / "work")
     assert "missing_column" in set(whole.findings["rule"])
     assert_same(whole, parts)
@@ -100,7 +100,7 @@ def test_check_file_is_one_part_in_a_work_folder_that_goes_when_it_is_done(
     portal_db, mixed_file, tmp_path, monkeypatch
 ):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    result = check_file(mixed_file, portal_db, Options(IMPORT_DATE))
+    result = check_file(mixed_file, portal_db, RunOptions(IMPORT_DATE))
     assert isinstance(result.migrated, pl.DataFrame) and result.migrated.height > 0
     assert result.migrated["row"].is_sorted()  # one part, one bucket: file order
     assert list(tmp_path.iterdir()) == []
@@ -109,7 +109,7 @@ def test_check_file_is_one_part_in_a_work_folder_that_goes_when_it_is_done(
 @pytest.mark.parametrize("name", ["missing.csv", "."])
 def test_check_file_names_a_file_it_cannot_open(portal_db, tmp_path, name):
     with pytest.raises(UnreadableFile, match=str(tmp_path)):
-        check_file(tmp_path / name, portal_db, Options(IMPORT_DATE))
+        check_file(tmp_path / name, portal_db, RunOptions(IMPORT_DATE))
 
 
 # -- cutting ------------------------------------------------------------------------------------

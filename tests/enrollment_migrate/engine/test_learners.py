@@ -17,7 +17,7 @@ from conftest import IMPORT_DATE
 
 from enrollment_migrate.engine import (
     MIGRATED_SCHEMA,
-    Options,
+    RunOptions,
     Portal,
     check_learners,
     two_year_cutoff,
@@ -121,7 +121,7 @@ def hold(portal_db: duckdb.DuckDBPyConnection) -> Iterator:
 
 def test_check_learners_returns_findings_and_migrated_rows_in_their_schemas(portal_db, settings):
     findings, migrated = check_learners(
-        portal_db, candidates(candidate(portal_db, 2)), settings, Options(IMPORT_DATE)
+        portal_db, candidates(candidate(portal_db, 2)), settings, RunOptions(IMPORT_DATE)
     )
     assert findings.is_empty()
     assert findings.columns == ["row", "column", "rule", "severity", "value", "message"]
@@ -130,7 +130,7 @@ def test_check_learners_returns_findings_and_migrated_rows_in_their_schemas(port
 
 
 def test_check_learners_of_no_candidates_migrates_nothing(portal_db, settings):
-    findings, migrated = check_learners(portal_db, candidates(), settings, Options(IMPORT_DATE))
+    findings, migrated = check_learners(portal_db, candidates(), settings, RunOptions(IMPORT_DATE))
     assert findings.is_empty()
     assert migrated.is_empty()
     assert migrated.schema == pl.Schema(MIGRATED_SCHEMA)
@@ -138,7 +138,7 @@ def test_check_learners_of_no_candidates_migrates_nothing(portal_db, settings):
 
 def test_migrated_rows_are_stored_at_midnight_and_completed_at_eleven(portal_db, settings):
     _, migrated = check_learners(
-        portal_db, candidates(candidate(portal_db, 2)), settings, Options(IMPORT_DATE)
+        portal_db, candidates(candidate(portal_db, 2)), settings, RunOptions(IMPORT_DATE)
     )
     (stored,) = migrated.iter_rows(named=True)
     # a blank Created or Started Date is stored as the import date at midnight
@@ -158,7 +158,7 @@ def test_migrated_rows_are_stored_at_midnight_and_completed_at_eleven(portal_db,
 
 def test_two_identical_rows_give_one_skipped_duplicate_row_on_the_second(portal_db, settings):
     rows = candidates(candidate(portal_db, 2), candidate(portal_db, 3))
-    findings, migrated = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    findings, migrated = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert found(findings) == [(3, rules.DUPLICATE_ROW.code, rules.DUPLICATE_ROW.severity.value)]
     assert rules.DUPLICATE_ROW.severity.value == "skipped"
     assert findings["message"].to_list() == ["Same values as row 2: this row is skipped."]
@@ -169,7 +169,7 @@ def test_rows_that_differ_in_one_value_are_not_duplicates(portal_db, settings):
     rows = candidates(
         candidate(portal_db, 2), candidate(portal_db, 3, completed=dt.date(2024, 6, 2))
     )
-    findings, migrated = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    findings, migrated = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert findings.is_empty()
     assert migrated["row"].to_list() == [2, 3]
 
@@ -178,7 +178,7 @@ def test_rows_differing_only_in_the_case_of_login_and_course_are_duplicates(port
     second = candidate(portal_db, 3)
     second.update(login_id="ANN@Example.com", course_name="PRIVACY")
     findings, migrated = check_learners(
-        portal_db, candidates(candidate(portal_db, 2), second), settings, Options(IMPORT_DATE)
+        portal_db, candidates(candidate(portal_db, 2), second), settings, RunOptions(IMPORT_DATE)
     )
     assert found(findings) == [(3, rules.DUPLICATE_ROW.code, "skipped")]
     assert migrated["row"].to_list() == [2]
@@ -191,7 +191,7 @@ def test_the_same_learner_named_by_email_and_by_username_is_not_a_duplicate_row(
     second = candidate(portal_db, 3)
     second.update(login_id="ann")
     findings, migrated = check_learners(
-        portal_db, candidates(candidate(portal_db, 2), second), settings, Options(IMPORT_DATE)
+        portal_db, candidates(candidate(portal_db, 2), second), settings, RunOptions(IMPORT_DATE)
     )
     assert findings.is_empty()
     assert migrated["row"].to_list() == [2, 3]
@@ -202,7 +202,7 @@ def test_a_second_open_row_for_the_same_user_and_course_is_skipped(portal_db, se
         candidate(portal_db, 2, status="In Progress", completed=None),
         candidate(portal_db, 3, status="Not Started", completed=None),
     )
-    findings, migrated = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    findings, migrated = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert found(findings) == [(3, rules.DUPLICATE_OPEN_ENROLLMENT.code, "skipped")]
     assert migrated["row"].to_list() == [2]
 
@@ -231,7 +231,7 @@ def test_a_completion_before_the_cutoff_is_archived_and_one_on_or_after_it_live(
             portal_db, 5, email=BOB, status="Failed", score=10.0, completed=dt.date(2020, 1, 1)
         ),
     )
-    findings, migrated = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    findings, migrated = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert findings.is_empty()
     assert dict(zip(migrated["row"], migrated["store"], strict=True)) == {
         2: "archived",
@@ -244,7 +244,7 @@ def test_a_completion_before_the_cutoff_is_archived_and_one_on_or_after_it_live(
 def test_an_open_row_is_live_whatever_its_dates(portal_db, settings):
     old = candidate(portal_db, 2, status="In Progress", completed=None)
     old.update(created_date="1/1/2000", created=dt.date(2000, 1, 1))
-    _, migrated = check_learners(portal_db, candidates(old), settings, Options(IMPORT_DATE))
+    _, migrated = check_learners(portal_db, candidates(old), settings, RunOptions(IMPORT_DATE))
     assert migrated["store"].to_list() == ["live"]
     assert migrated["completed_at"].to_list() == [None]
     assert migrated["created_at"].to_list() == [dt.datetime(2000, 1, 1)]
@@ -270,7 +270,7 @@ def test_a_live_completion_carries_its_courses_awards_and_an_archived_one_none(p
         candidate(portal_db, 2, course="Safety", completed=dt.date(2024, 6, 1)),
         candidate(portal_db, 3, email=BOB, course="Safety", completed=dt.date(2020, 6, 1)),
     )
-    findings, migrated = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    findings, migrated = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert findings.is_empty()
     stored = by_row(migrated)
     assert (
@@ -310,7 +310,7 @@ def test_a_live_pass_is_awarded_and_a_live_fail_or_open_row_is_not(portal_db, se
             completed=None,
         ),
     )
-    _, migrated = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    _, migrated = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert migrated.select("row", "store", "certificate", "credits", "badge").rows() == [
         (2, "live", "Safety Cert", 2.0, "Safe Badge"),
         (3, "live", None, None, None),
@@ -320,7 +320,7 @@ def test_a_live_pass_is_awarded_and_a_live_fail_or_open_row_is_not(portal_db, se
 
 def test_a_course_with_no_credits_gives_null_credits_not_zero(portal_db, settings):
     _, migrated = check_learners(
-        portal_db, candidates(candidate(portal_db, 2)), settings, Options(IMPORT_DATE)
+        portal_db, candidates(candidate(portal_db, 2)), settings, RunOptions(IMPORT_DATE)
     )
     assert migrated.select("certificate", "credits", "badge").rows() == [(None, None, None)]
 
@@ -332,7 +332,7 @@ def test_a_course_with_no_credits_gives_null_credits_not_zero(portal_db, setting
 def test_an_enrollment_already_held_is_a_warning_and_the_row_is_migrated(portal_db, settings, hold):
     hold("Completed", dt.date(2024, 6, 1))
     rows = candidates(candidate(portal_db, 2), candidate(portal_db, 3, email=BOB))
-    findings, migrated = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    findings, migrated = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert found(findings) == [(2, rules.EXISTING_ENROLLMENT.code, "warning")]
     assert findings["message"].to_list() == [
         (
@@ -347,7 +347,7 @@ def test_with_skip_existing_an_enrollment_already_held_is_skipped(portal_db, set
     hold("Completed", dt.date(2024, 6, 1))
     rows = candidates(candidate(portal_db, 2), candidate(portal_db, 3, email=BOB))
     findings, migrated = check_learners(
-        portal_db, rows, settings, Options(IMPORT_DATE, skip_existing=True)
+        portal_db, rows, settings, RunOptions(IMPORT_DATE, skip_existing=True)
     )
     assert found(findings) == [(2, rules.EXISTING_ENROLLMENT.code, "skipped")]
     assert findings["message"].to_list() == [
@@ -362,7 +362,7 @@ def test_with_skip_existing_an_enrollment_already_held_is_skipped(portal_db, set
 def test_an_open_row_matches_any_open_enrollment_held(portal_db, settings, hold):
     hold("In Progress")
     rows = candidates(candidate(portal_db, 2, status="Not Started", completed=None))
-    findings, _ = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    findings, _ = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert found(findings) == [(2, rules.EXISTING_ENROLLMENT.code, "warning")]
     assert "an In Progress enrollment" in findings["message"][0]
 
@@ -373,7 +373,7 @@ def test_a_completion_on_another_day_than_the_one_held_is_not_existing(portal_db
         portal_db,
         candidates(candidate(portal_db, 2)),
         settings,
-        Options(IMPORT_DATE, skip_existing=True),
+        RunOptions(IMPORT_DATE, skip_existing=True),
     )
     assert findings.is_empty()
     assert migrated["row"].to_list() == [2]
@@ -385,7 +385,7 @@ def test_without_check_existing_an_enrollment_held_gives_no_finding(portal_db, s
         portal_db,
         candidates(candidate(portal_db, 2)),
         settings,
-        Options(IMPORT_DATE, skip_existing=True, check_existing=False),
+        RunOptions(IMPORT_DATE, skip_existing=True, check_existing=False),
     )
     assert findings.is_empty()
     assert migrated["row"].to_list() == [2]
@@ -395,7 +395,7 @@ def test_a_duplicate_of_a_held_enrollment_is_found_as_a_duplicate_only(portal_db
     hold("Completed", dt.date(2024, 6, 1))
     rows = candidates(candidate(portal_db, 2), candidate(portal_db, 3))
     findings, migrated = check_learners(
-        portal_db, rows, settings, Options(IMPORT_DATE, skip_existing=True)
+        portal_db, rows, settings, RunOptions(IMPORT_DATE, skip_existing=True)
     )
     assert found(findings) == [
         (3, rules.DUPLICATE_ROW.code, "skipped"),
@@ -414,6 +414,6 @@ def test_a_second_live_completion_on_a_recertification_course_is_a_warning(porta
         candidate(portal_db, 3, course="Recert", completed=dt.date(2024, 6, 1)),
         candidate(portal_db, 4, course="Recert", completed=dt.date(2020, 6, 1)),  # archived
     )
-    findings, migrated = check_learners(portal_db, rows, settings, Options(IMPORT_DATE))
+    findings, migrated = check_learners(portal_db, rows, settings, RunOptions(IMPORT_DATE))
     assert found(findings) == [(3, rules.RECERTIFICATION_MULTIPLE_COMPLETIONS.code, "warning")]
     assert migrated["row"].to_list() == [2, 3, 4]

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from conftest import HEADERS, IMPORT_DATE, row, write_template
 
-from enrollment_migrate.engine import Options, Portal, check_rows, prepare_rows
+from enrollment_migrate.engine import RunOptions, Portal, check_rows, prepare_rows
 from enrollment_migrate.engine.model import CANDIDATE_SCHEMA
 from enrollment_migrate.template_file import TemplateFile, load_template
 from schemas import rules
@@ -168,7 +168,7 @@ CHECKED_ROWS = [
 
 @pytest.fixture
 def checked(tmp_path, fixture_portal):
-    return check_rows(template(tmp_path, CHECKED_ROWS), fixture_portal, Options(IMPORT_DATE))
+    return check_rows(template(tmp_path, CHECKED_ROWS), fixture_portal, RunOptions(IMPORT_DATE))
 
 
 def test_check_rows_gives_each_bad_row_its_findings(checked):
@@ -210,7 +210,7 @@ def test_check_rows_candidates_carry_the_parsed_values_and_portal_ids(checked, p
 
 def test_check_rows_with_every_row_good_blocks_none(tmp_path, fixture_portal):
     checked = check_rows(
-        template(tmp_path, [CHECKED_ROWS[0], CHECKED_ROWS[4]]), fixture_portal, Options(IMPORT_DATE)
+        template(tmp_path, [CHECKED_ROWS[0], CHECKED_ROWS[4]]), fixture_portal, RunOptions(IMPORT_DATE)
     )
     assert checked.findings.is_empty()
     assert checked.blocked == 0
@@ -222,7 +222,7 @@ def test_check_rows_keeps_the_loaders_malformed_row_finding_and_blocks_that_row(
 ):
     good = [row()[header] for header in HEADERS]
     loaded = template(tmp_path, [good, [*good, "extra"], good])
-    checked = check_rows(loaded, fixture_portal, Options(IMPORT_DATE))
+    checked = check_rows(loaded, fixture_portal, RunOptions(IMPORT_DATE))
     assert [(f["row"], f["rule"]) for f in checked.findings.iter_rows(named=True)] == [
         (3, rules.MALFORMED_ROW.code),
     ]
@@ -237,7 +237,7 @@ def test_check_rows_on_an_unreadable_file_returns_its_findings_and_no_candidates
     path.write_text("", encoding="utf-8")
     loaded = load_template(path)
     assert loaded.rows is None
-    checked = check_rows(loaded, fixture_portal, Options(IMPORT_DATE))
+    checked = check_rows(loaded, fixture_portal, RunOptions(IMPORT_DATE))
     assert checked.findings["rule"].to_list() == [rules.EMPTY_FILE.code]
     assert checked.blocked == 0
     assert checked.candidates.is_empty()

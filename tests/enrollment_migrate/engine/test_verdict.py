@@ -18,7 +18,7 @@ from enrollment_migrate.engine import (
     MIGRATED_SCHEMA,
     CheckResult,
     Counts,
-    Options,
+    RunOptions,
     conclude,
     course_findings,
     portal_fingerprint,
@@ -202,7 +202,7 @@ def counts(result: CheckResult) -> dict[str, float]:
 
 def test_conclude_counts_rows_stores_skipped_errors_and_warnings(portal_db, accepted, fingerprint):
     result = conclude(
-        portal_db, findings_frame(STEP_FINDINGS), accepted, 5, 1, Options(IMPORT_DATE), fingerprint
+        portal_db, findings_frame(STEP_FINDINGS), accepted, 5, 1, RunOptions(IMPORT_DATE), fingerprint
     )
     assert counts(result) == {
         "rows": 5,
@@ -217,7 +217,7 @@ def test_conclude_counts_rows_stores_skipped_errors_and_warnings(portal_db, acce
 
 def test_conclude_with_an_error_finding_is_invalid(portal_db, accepted, fingerprint):
     result = conclude(
-        portal_db, findings_frame(STEP_FINDINGS), accepted, 5, 1, Options(IMPORT_DATE), fingerprint
+        portal_db, findings_frame(STEP_FINDINGS), accepted, 5, 1, RunOptions(IMPORT_DATE), fingerprint
     )
     assert result.state == "invalid"
 
@@ -225,7 +225,7 @@ def test_conclude_with_an_error_finding_is_invalid(portal_db, accepted, fingerpr
 def test_conclude_with_only_errors_and_skip_invalid_rows_is_valid_and_skips_the_blocked_rows(
     portal_db, accepted, fingerprint
 ):
-    options = Options(IMPORT_DATE, skip_invalid_rows=True)
+    options = RunOptions(IMPORT_DATE, skip_invalid_rows=True)
     result = conclude(
         portal_db, findings_frame(STEP_FINDINGS), accepted, 5, 1, options, fingerprint
     )
@@ -245,7 +245,7 @@ def test_conclude_with_a_fatal_finding_is_invalid_even_with_skip_invalid_rows(
     portal_db, accepted, fingerprint
 ):
     findings = findings_frame([*STEP_FINDINGS, row_finding(rules.DATE_SEQUENCE, 7)])
-    for options in (Options(IMPORT_DATE), Options(IMPORT_DATE, skip_invalid_rows=True)):
+    for options in (RunOptions(IMPORT_DATE), RunOptions(IMPORT_DATE, skip_invalid_rows=True)):
         result = conclude(portal_db, findings, accepted, 6, 2, options, fingerprint)
         assert result.state == "invalid"
         assert result.counts.errors == 2
@@ -253,7 +253,7 @@ def test_conclude_with_a_fatal_finding_is_invalid_even_with_skip_invalid_rows(
 
 def test_conclude_with_warnings_and_skipped_rows_only_is_valid(portal_db, accepted, fingerprint):
     findings = findings_frame(STEP_FINDINGS[1:])
-    result = conclude(portal_db, findings, accepted, 5, 0, Options(IMPORT_DATE), fingerprint)
+    result = conclude(portal_db, findings, accepted, 5, 0, RunOptions(IMPORT_DATE), fingerprint)
     assert result.state == "valid"
     assert counts(result) == {
         "rows": 5,
@@ -269,7 +269,7 @@ def test_conclude_adds_the_course_findings_and_counts_them(portal_db, fingerprin
     rows = migrated(
         *on_course(portal_db, "Licensed", 3), migrated_row(portal_db, 5, course="Noisy")
     )
-    result = conclude(portal_db, empty_findings(), rows, 4, 0, Options(IMPORT_DATE), fingerprint)
+    result = conclude(portal_db, empty_findings(), rows, 4, 0, RunOptions(IMPORT_DATE), fingerprint)
     assert result.state == "invalid"
     assert sorted(result.findings["rule"].to_list()) == [
         rules.LICENSE_SHORTFALL.code,
@@ -293,7 +293,7 @@ def test_conclude_sorts_the_findings_file_and_course_first_then_by_row(portal_db
         ]
     )
     rows = migrated(migrated_row(portal_db, 2, course="Noisy"))
-    result = conclude(portal_db, step, rows, 3, 1, Options(IMPORT_DATE), fingerprint)
+    result = conclude(portal_db, step, rows, 3, 1, RunOptions(IMPORT_DATE), fingerprint)
     assert [(f["row"], f["rule"]) for f in result.findings.iter_rows(named=True)] == [
         (None, rules.REMINDERS_ENABLED.code),
         (3, rules.UNKNOWN_USER.code),
@@ -305,7 +305,7 @@ def test_conclude_counts_finished_rows_by_year_completed_and_open_rows_by_year_c
     portal_db, accepted, fingerprint
 ):
     result = conclude(
-        portal_db, empty_findings(), accepted, 3, 0, Options(IMPORT_DATE), fingerprint
+        portal_db, empty_findings(), accepted, 3, 0, RunOptions(IMPORT_DATE), fingerprint
     )
     assert result.by_year == [
         {"year": 2020, "completed": 1, "open": 0},
@@ -315,7 +315,7 @@ def test_conclude_counts_finished_rows_by_year_completed_and_open_rows_by_year_c
 
 def test_conclude_keeps_the_migrated_rows_and_the_portal_checked(portal_db, accepted, fingerprint):
     result = conclude(
-        portal_db, empty_findings(), accepted, 3, 0, Options(IMPORT_DATE), fingerprint
+        portal_db, empty_findings(), accepted, 3, 0, RunOptions(IMPORT_DATE), fingerprint
     )
     assert result.migrated is accepted
     assert result.portal_fingerprint == fingerprint
@@ -329,7 +329,7 @@ def test_an_unreadable_file_migrates_nothing_and_is_invalid():
     findings = findings_frame(
         [finding(rules.MISSING_COLUMN, "Enrollment Status is missing.", value="Enrollment Status")]
     )
-    result = unreadable_result(findings, 4, Options(IMPORT_DATE))
+    result = unreadable_result(findings, 4, RunOptions(IMPORT_DATE))
     assert result.state == "invalid"
     assert result.migrated.is_empty()
     assert result.migrated.schema == pl.Schema(MIGRATED_SCHEMA)
@@ -352,7 +352,7 @@ def valid_result(portal_db, accepted, fingerprint) -> CheckResult:
         accepted,
         5,
         0,
-        Options(IMPORT_DATE),
+        RunOptions(IMPORT_DATE),
         fingerprint,
     )
     assert result.state == "valid"

@@ -10,7 +10,7 @@ import pytest
 
 from enrollment_migrate.prepare.dates import convert_date_column
 from enrollment_migrate.prepare.mapping import DateRules
-from enrollment_migrate.prepare.sources import ROW
+from enrollment_migrate.prepare.vocabulary import ROW
 
 D = dt.date
 

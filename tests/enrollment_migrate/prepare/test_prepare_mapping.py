@@ -13,11 +13,10 @@ from enrollment_migrate.prepare.mapping import (
     ColumnSource,
     DateRules,
     MappingError,
-    SourceOptions,
     load_mapping,
     parse_mapping,
 )
-from enrollment_migrate.prepare.sources import ROW
+from enrollment_migrate.prepare.vocabulary import ROW, SourceOptions
 from enrollment_migrate.runs import CannotRun
 
 MINIMAL = {"columns": {"Login ID": "Email", "Course Name": "Course", "Enrollment Status": "State"}}

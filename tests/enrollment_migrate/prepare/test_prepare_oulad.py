@@ -11,6 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from conftest import OULAD, REPO
+from enrollment_migrate.options import RunOptions
 from enrollment_migrate import warehouse
 from enrollment_migrate.prepare.adapters import OuladAdapter
 from enrollment_migrate.prepare.output import template_frame
@@ -57,9 +58,8 @@ def three_commands(tmp_path_factory, prefect_harness):
     prepared = prepare_flow(source=str(OULAD), mapping=str(REPO / "data/sample/oulad.yaml"),
                             out=str(folder / "oulad.csv"), portal_out=str(folder / "portal"))
     portal_load_flow(users=prepared["portal_files"]["users"], courses=prepared["portal_files"]["courses"], db=db)
-    validated = validate_flow(file=prepared["out"], import_date=IMPORT_DATE, db=db, reports_dir=reports)
-    applied = run_flow(file=prepared["out"], import_date=IMPORT_DATE, skip_invalid_rows=True, db=db,
-                       reports_dir=reports)
+    validated = validate_flow(file=prepared["out"], db=db, reports_dir=reports, options=RunOptions(import_date=IMPORT_DATE))
+    applied = run_flow(file=prepared["out"], db=db, reports_dir=reports, options=RunOptions(import_date=IMPORT_DATE, skip_invalid_rows=True))
     return prepared, validated, applied, db
 
 

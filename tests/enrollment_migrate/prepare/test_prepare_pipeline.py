@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from conftest import IMPORT_DATE
-from enrollment_migrate.engine import Options, check_file
+from enrollment_migrate.engine import RunOptions, check_file
 from enrollment_migrate.prepare.mapping import parse_mapping
 from enrollment_migrate.prepare.output import portal_frames, write_template_csv
 from enrollment_migrate.prepare.pipeline import prepare
@@ -50,7 +50,7 @@ def test_a_raw_export_becomes_a_file_validate_accepts(export, tmp_path, shared_p
     out = tmp_path / "migration.csv"
     write_template_csv(prepared.rows, out)
 
-    result = check_file(out, shared_portal, Options(IMPORT_DATE))
+    result = check_file(out, shared_portal, RunOptions(IMPORT_DATE))
     assert result.state == "valid", result.findings.to_dicts()
     assert (result.counts.rows, result.counts.live, result.counts.archived) == (4, 3, 1)
 

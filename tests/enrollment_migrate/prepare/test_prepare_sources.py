@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from enrollment_migrate.prepare.mapping import SourceOptions
-from enrollment_migrate.prepare.sources import ROW, SourceUnreadable, detect_encoding, read_source
+from enrollment_migrate.prepare.sources import detect_encoding, read_source
+from enrollment_migrate.prepare.vocabulary import ROW, SourceOptions, SourceUnreadable
 
 # Accents that differ between code pages (è is č in Windows-1250), and a quoted separator.
 HEADER = ["Learner", "Course", "Status"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from enrollment_migrate.prepare.sources import ROW
+from enrollment_migrate.prepare.vocabulary import ROW
 from enrollment_migrate.prepare.statuses import map_statuses
 
 
