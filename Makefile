@@ -11,10 +11,13 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 
 .PHONY: run test fuzz bench clean server server-stop
 
-$(STAMP): pyproject.toml
+# The versions CI tested, exactly: uv.lock (`uv lock` after a change to the dependencies in
+# pyproject.toml; `--locked` refuses a lock that no longer matches). uv itself comes from the
+# package index into the same .venv (--inexact: the sync keeps it and pip).
+$(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet 'uv>=0.13,<0.14'
+	$(BIN)/uv sync --quiet --locked --inexact --extra test
 	touch $(STAMP)
 
 # The demo gets a warehouse of its own, made afresh each time, so that it can run again.
