@@ -36,7 +36,7 @@ def task_runs(file: str, expected: dict[str, int]) -> Counter:
     deadline = time.monotonic() + 30
     with get_client(sync_client=True) as client:
         (flow_run,) = [r for r in client.read_flow_runs()
-                       if r.parameters.get("file") == file and r.parameters.get("dask_address")]
+                       if r.parameters.get("file") == file and (r.parameters.get("options") or {}).get("dask_address")]
         while True:
             runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
             found = Counter(t.name.rsplit("-", 1)[0] for t in runs)

@@ -44,7 +44,8 @@ def migrate(db: Path, tmp_path: Path):
     """migrate(file, **options) -> the run flow's summary, against the fixture portal."""
 
     def run(file: Path, **options) -> dict:
-        return run_flow(file=str(file), db=str(db), reports_dir=str(tmp_path / "reports"), **options, options=RunOptions(import_date=IMPORT_DATE))
+        return run_flow(file=str(file), db=str(db), reports_dir=str(tmp_path / "reports"),
+                        options=RunOptions(IMPORT_DATE, **options))
 
     return run
 
