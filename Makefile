@@ -26,7 +26,8 @@ DEMO := --db data/demo/warehouse.duckdb --reports data/demo/reports
 run: $(STAMP)
 	rm -rf data/demo
 	$(BIN)/enrollment-migrate $(DEMO) portal load --users $(SAMPLE)/portal_users.csv \
-		--courses $(SAMPLE)/portal_courses.csv --enrollments $(SAMPLE)/portal_enrollments.csv
+		--courses $(SAMPLE)/portal_courses.csv --enrollments $(SAMPLE)/portal_enrollments.csv \
+		--learning-paths $(SAMPLE)/portal_learning_paths.csv --settings $(SAMPLE)/portal_settings.csv
 	$(BIN)/enrollment-migrate $(DEMO) run $(SAMPLE)/migration.csv --import-date 2025-01-15
 	$(BIN)/enrollment-migrate $(DEMO) runs
 

@@ -128,28 +128,31 @@ def portal_load(
     users: Annotated[Optional[Path], typer.Option(help="Users file: email,username,first_name,last_name,login_enabled.")] = None,
     courses: Annotated[Optional[Path], typer.Option(help="Courses file (INTERFACES.md).")] = None,
     enrollments: Annotated[Optional[Path], typer.Option(help="Existing enrollments, in the migration template format.")] = None,
+    learning_paths: Annotated[Optional[Path], typer.Option(help="Learning paths: learning_path,course_name (replaces the portal's paths).")] = None,
+    settings: Annotated[Optional[Path], typer.Option(help="Settings: setting,value for training_history and gamification (replaces them; blank = not known).")] = None,
     import_date: Annotated[Optional[str], typer.Option(help="Date the enrollments' blank dates stand for (YYYY-MM-DD).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Load or update the target portal; loading the same file again updates, never duplicates."""
-    if not (users or courses or enrollments):
-        _cannot_run("give at least one of --users, --courses, --enrollments.")
+    files = {"users": users, "courses": courses, "enrollments": enrollments,
+             "learning_paths": learning_paths, "settings": settings}
+    if not any(files.values()):
+        _cannot_run("give at least one of --users, --courses, --enrollments, --learning-paths, --settings.")
 
     loaded = _run_flow(
         "flows.portal:portal_load_flow",
-        users=str(users) if users else None,
-        courses=str(courses) if courses else None,
-        enrollments=str(enrollments) if enrollments else None,
+        **{name: str(path) if path else None for name, path in files.items()},
         import_date=_import_date(import_date),
         db=ctx.obj["db"],
     )
     if as_json:
         print(json.dumps(loaded))
     else:
-        out.print(
-            f"Portal loaded: {loaded['users']} users, {loaded['courses']} courses, "
-            f"{loaded['enrollments']} existing enrollments."
-        )
+        said = [f"{loaded['users']} users", f"{loaded['courses']} courses",
+                f"{loaded['enrollments']} existing enrollments"]
+        said += [f"{loaded['learning_paths']} learning path lines"] if learning_paths else []
+        said += [f"{loaded['settings']} settings"] if settings else []
+        out.print(f"Portal loaded: {', '.join(said)}.")
 
 
 PartMb = Annotated[Optional[float], typer.Option(

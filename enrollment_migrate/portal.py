@@ -1,4 +1,5 @@
-"""Loading the target portal (users, courses, existing enrollments) into the warehouse."""
+"""Loading the target portal (users, courses, existing enrollments, learning paths, settings)
+into the warehouse."""
 
 from __future__ import annotations
 
@@ -13,12 +14,17 @@ import polars as pl
 from enrollment_migrate.engine import RunOptions, check_file
 from enrollment_migrate.template_file import UnreadableFile
 from enrollment_migrate.warehouse import execute_script, registered, transaction
+from enrollment_migrate.sql_files import sql
 from schemas.portal import (
     COURSE_COLUMNS,
     COURSE_FLAGS,
     EXPECTED,
+    LEARNING_PATH_COLUMNS,
+    SETTING_COLUMNS,
     USER_COLUMNS,
     CoursesFile,
+    LearningPathsFile,
+    SettingsFile,
     UsersFile,
 )
 
@@ -38,6 +44,8 @@ class PortalLoad:
     users: int = 0
     courses: int = 0
     enrollments: int = 0
+    learning_paths: int = 0  # lines (a course of a path each)
+    settings: int = 0
 
 
 def load_portal(
@@ -46,11 +54,15 @@ def load_portal(
     users: Path | None = None,
     courses: Path | None = None,
     enrollments: Path | None = None,
+    learning_paths: Path | None = None,
+    settings: Path | None = None,
     import_date: dt.date | None = None,
 ) -> PortalLoad:
     """Load the given files in one transaction: all of them, or none if any is refused."""
     staged_users = _read_users(users) if users else None
     staged_courses = _read_courses(courses) if courses else None
+    staged_paths = _read_learning_paths(learning_paths) if learning_paths else None
+    staged_settings = _read_settings(settings) if settings else None
     loaded = PortalLoad()
     with transaction(con):
         if staged_users is not None:
@@ -66,6 +78,16 @@ def load_portal(
             with registered(con, staged_enrollments=staged):
                 execute_script(con, "replace_portal_enrollments")
             loaded.enrollments = staged.height
+        if staged_paths is not None:
+            # After the courses: a path may name a course the same load adds.
+            _refuse_unknown_courses(con, learning_paths, staged_paths)
+            with registered(con, staged_learning_paths=staged_paths):
+                execute_script(con, "replace_learning_paths")
+            loaded.learning_paths = staged_paths.height
+        if staged_settings is not None:
+            with registered(con, staged_settings=staged_settings):
+                execute_script(con, "replace_portal_settings")
+            loaded.settings = staged_settings.height
     return loaded
 
 
@@ -87,7 +109,40 @@ def _read_courses(path: Path) -> pl.DataFrame:
         ilt_capacity=pl.col("ilt_capacity").cast(pl.Int64),
         certificate_expires_after_days=pl.col("certificate_expires_after_days").cast(pl.Int64),
         credits=pl.col("credits").cast(pl.Float64).fill_null(0.0),
+        recertification_period_days=pl.col("recertification_period_days").cast(pl.Int64),
     )
+
+
+def _read_learning_paths(path: Path) -> pl.DataFrame:
+    text = _read_text_frame(path, LEARNING_PATH_COLUMNS, required=LEARNING_PATH_COLUMNS)
+    _check(path, text, LearningPathsFile)
+    _refuse_repeats(
+        path, text, pl.struct(pl.col("learning_path"), pl.col("course_name").str.to_lowercase()), "course_name"
+    )
+    return text
+
+
+def _read_settings(path: Path) -> pl.DataFrame:
+    text = _read_text_frame(path, SETTING_COLUMNS, required=SETTING_COLUMNS)
+    _check(path, text, SettingsFile)
+    _refuse_repeats(path, text, pl.col("setting").str.to_lowercase(), "setting")
+    # blank stays null: not known (the checklist asks about it)
+    return text.with_columns(value=pl.col("value").str.to_lowercase() == "true")
+
+
+def _refuse_unknown_courses(con: duckdb.DuckDBPyConnection, path: Path, paths: pl.DataFrame) -> None:
+    known = con.sql(sql("portal_course_names")).pl()
+    unknown = (
+        paths.with_row_index("index")
+        .with_columns(course_key=pl.col("course_name").str.to_lowercase())
+        .join(known, on="course_key", how="anti")
+        .sort("index")
+    )
+    if unknown.height:
+        raise PortalFileRejected(path, [
+            f"row {r['index'] + 2}, column course_name: {r['course_name']!r} is not a course of the portal"
+            for r in unknown.iter_rows(named=True)
+        ])
 
 
 def _checked_enrollments(con: duckdb.DuckDBPyConnection, path: Path, import_date: dt.date) -> pl.DataFrame:

@@ -38,7 +38,7 @@ from enrollment_migrate.warehouse import parts_dir
 PARTITIONED = (
     "enrollments", "archived_enrollments", "certificates", "credits", "badges", "migration_findings",
 )
-COPIED = ("users", "courses", "migration_runs", "migration_snapshots")
+COPIED = ("users", "courses", "learning_paths", "portal_settings", "migration_runs", "migration_snapshots")
 
 
 def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:

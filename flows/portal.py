@@ -1,4 +1,5 @@
-"""The `portal load` flow: users, courses and existing enrollments into the warehouse."""
+"""The `portal load` flow: users, courses, existing enrollments, learning paths and settings into
+the warehouse."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ def portal_load_flow(
     users: str | None = None,
     courses: str | None = None,
     enrollments: str | None = None,
+    learning_paths: str | None = None,
+    settings: str | None = None,
     import_date: dt.date | None = None,
     db: str | None = None,
 ) -> dict[str, int]:
@@ -28,6 +31,8 @@ def portal_load_flow(
             users=Path(users) if users else None,
             courses=Path(courses) if courses else None,
             enrollments=Path(enrollments) if enrollments else None,
+            learning_paths=Path(learning_paths) if learning_paths else None,
+            settings=Path(settings) if settings else None,
             import_date=import_date,
         )
         publish_or_warn(con, db_file)

@@ -29,6 +29,7 @@ COURSE_COLUMNS = (
     "name", "published", "kind", "license_seats", "ilt_capacity", "certificate",
     "certificate_expires_after_days", "recertification", "credits", "badge",
     "enrollment_reminders", "due_date_reminders", "overdue_reminders", "ilt_reminders",
+    "recertification_period_days",  # optional: blank or absent = not known
 )
 COURSE_FLAGS = (
     "published", "recertification", "enrollment_reminders", "due_date_reminders",
@@ -66,6 +67,34 @@ class CoursesFile(pa.DataFrameModel):
     due_date_reminders: str = _text(str_matches=BOOLEAN)
     overdue_reminders: str = _text(str_matches=BOOLEAN)
     ilt_reminders: str = _text(str_matches=BOOLEAN)
+    recertification_period_days: str = _text(str_matches=WHOLE_NUMBER)
+
+    class Config:
+        strict = True
+
+
+LEARNING_PATH_COLUMNS = ("learning_path", "course_name")
+SETTINGS = ("training_history", "gamification")  # the portal's options the checklist asks about
+SETTING_COLUMNS = ("setting", "value")
+SETTING = r"^(?i:training_history|gamification)$"
+EXPECTED[SETTING] = "training_history or gamification"
+
+
+class LearningPathsFile(pa.DataFrameModel):
+    """One line per course of a path; a course may be in several paths."""
+
+    learning_path: str = pa.Field(nullable=False)
+    course_name: str = pa.Field(nullable=False)
+
+    class Config:
+        strict = True
+
+
+class SettingsFile(pa.DataFrameModel):
+    """The portal's settings the guide leaves to support; a blank value is not known."""
+
+    setting: str = pa.Field(nullable=False, str_matches=SETTING)
+    value: str = _text(str_matches=BOOLEAN)
 
     class Config:
         strict = True

@@ -129,3 +129,19 @@ create table if not exists migration_snapshots (
     expired_at timestamp
 );
 alter table migration_snapshots add column if not exists fingerprint_after varchar;
+
+-- Readiness (RULES.md §7): what the portal says about recertification, learning paths and the
+-- options support sets. A course's recertification period: null when not known.
+alter table courses add column if not exists recertification_period_days bigint;
+
+create table if not exists learning_paths (
+    learning_path varchar not null,
+    course_id bigint not null,
+    primary key (learning_path, course_id)
+);
+
+-- training_history, gamification: true or false; a setting absent (or null) is not known.
+create table if not exists portal_settings (
+    setting varchar primary key,
+    value boolean
+);

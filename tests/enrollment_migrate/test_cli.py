@@ -53,7 +53,7 @@ def test_json_output_is_one_object_and_nothing_else_in_a_real_process(tmp_path):
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert load.returncode == 0, load.stderr
-    assert json.loads(load.stdout) == {"users": 8, "courses": 5, "enrollments": 0}
+    assert json.loads(load.stdout) == {"users": 8, "courses": 5, "enrollments": 0, "learning_paths": 0, "settings": 0}
     done = subprocess.run(
         [*base, "validate", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15", "--json"],
         capture_output=True, text=True, env=env, timeout=120,
@@ -98,6 +98,15 @@ def test_what_cannot_run_exits_2_with_a_message(cli_with_portal, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_portal_s_learning_paths_and_settings_load_from_the_command_line(cli_with_portal):
+    result = cli_with_portal(
+        "portal", "load", "--learning-paths", str(SAMPLE / "portal_learning_paths.csv"),
+        "--settings", str(SAMPLE / "portal_settings.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "4 learning path lines, 2 settings" in " ".join(result.output.split())
 
 
 def test_validate_without_a_portal_exits_2(cli):

@@ -124,3 +124,77 @@ def test_existing_enrollments_are_portal_rows_and_reloading_replaces_them(con, t
     ).fetchall()
     assert [s[:2] for s in stored] == [("Completed", None), ("In Progress", None)]
     assert stored[1][2] == "2024-01-02 00:00:00"
+
+
+# -- readiness data: learning paths, settings, recertification periods -----------------------------
+
+PATHS = "learning_path,course_name\nOnboarding,Privacy\nOnboarding,SAFETY\nManagers,Privacy\n"
+
+
+def test_learning_paths_load_by_course_name_and_a_new_file_replaces_them(con, tmp_path):
+    portal.load_portal(con, courses=write(tmp_path, "c.csv", PORTAL_COURSES))
+    loaded = portal.load_portal(con, learning_paths=write(tmp_path, "p.csv", PATHS))
+    assert loaded.learning_paths == 3
+    stored = con.execute(
+        "select learning_path, name from learning_paths join courses using (course_id) order by all"
+    ).fetchall()
+    assert stored == [("Managers", "Privacy"), ("Onboarding", "Privacy"), ("Onboarding", "Safety")]
+    portal.load_portal(con, learning_paths=write(tmp_path, "p2.csv", "learning_path,course_name\nOnly,Safety\n"))
+    assert con.execute("select learning_path from learning_paths").fetchall() == [("Only",)]
+
+
+def test_a_path_may_name_a_course_the_same_load_adds(con, tmp_path):
+    loaded = portal.load_portal(
+        con, courses=write(tmp_path, "c.csv", PORTAL_COURSES), learning_paths=write(tmp_path, "p.csv", PATHS)
+    )
+    assert (loaded.courses, loaded.learning_paths) == (10, 3)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("learning_path,course_name\nOnboarding,Knitting\n", "row 2, column course_name: 'Knitting' is not a course"),
+    ("learning_path,course_name\n,Privacy\n", "row 2, column learning_path: blank"),
+    ("learning_path,course_name\nOnboarding,Privacy\nOnboarding,privacy\n", "row 3, column course_name"),
+    ("learning_path\nOnboarding\n", "column course_name: the column is missing"),
+])
+def test_a_bad_learning_paths_file_is_refused_and_changes_nothing(con, tmp_path, text, expected):
+    portal.load_portal(con, courses=write(tmp_path, "c.csv", PORTAL_COURSES),
+                       learning_paths=write(tmp_path, "p.csv", PATHS))
+    before = con.execute("select * from learning_paths order by all").fetchall()
+    with pytest.raises(PortalFileRejected, match=expected):
+        portal.load_portal(con, learning_paths=write(tmp_path, "bad.csv", text))
+    assert con.execute("select * from learning_paths order by all").fetchall() == before
+
+
+def test_settings_load_true_false_or_unknown_and_a_new_file_replaces_them(con, tmp_path):
+    loaded = portal.load_portal(con, settings=write(
+        tmp_path, "s.csv", "setting,value\ntraining_history,TRUE\ngamification,\n"
+    ))
+    assert loaded.settings == 2
+    assert con.execute("select setting, value from portal_settings order by 1").fetchall() == [
+        ("gamification", None), ("training_history", True),
+    ]
+    portal.load_portal(con, settings=write(tmp_path, "s2.csv", "setting,value\ngamification,false\n"))
+    assert con.execute("select setting, value from portal_settings").fetchall() == [("gamification", False)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("setting,value\nreminders,true\n", "row 2, column setting: 'reminders': expected training_history or gamification"),
+    ("setting,value\ngamification,yes\n", "row 2, column value: 'yes': expected true or false"),
+    ("setting,value\ngamification,true\nGamification,false\n", "row 3, column setting"),
+])
+def test_a_bad_settings_file_is_refused(con, tmp_path, text, expected):
+    with pytest.raises(PortalFileRejected, match=expected):
+        portal.load_portal(con, settings=write(tmp_path, "s.csv", text))
+    assert con.execute("select count(*) from portal_settings").fetchone() == (0,)
+
+
+def test_a_course_s_recertification_period_is_optional(con, tmp_path):
+    portal.load_portal(con, courses=write(tmp_path, "c.csv", PORTAL_COURSES))
+    assert con.execute("select count(*) from courses where recertification_period_days is not null").fetchone() == (0,)
+    with_period = "name,recertification,recertification_period_days\nSafety,true,1095\nPrivacy,false,\n"
+    portal.load_portal(con, courses=write(tmp_path, "c2.csv", with_period))
+    assert con.execute(
+        "select name, recertification_period_days from courses where name in ('Safety', 'Privacy') order by 1"
+    ).fetchall() == [("Privacy", None), ("Safety", 1095)]
+    with pytest.raises(PortalFileRejected, match="column recertification_period_days: '3 years'"):
+        portal.load_portal(con, courses=write(tmp_path, "c3.csv", "name,recertification_period_days\nSafety,3 years\n"))

@@ -173,3 +173,19 @@ def test_a_single_file_warehouse_of_before_becomes_the_state(tmp_path):
 def test_the_catalog_is_readable_by_its_owner_only(published):
     assert published.stat().st_mode & 0o077 == 0
     assert warehouse.store_dir(published).stat().st_mode & 0o077 == 0
+
+
+def test_the_catalog_publishes_the_portal_s_learning_paths_and_settings(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    (tmp_path / "courses.csv").write_text(PORTAL_COURSES, encoding="utf-8")
+    (tmp_path / "paths.csv").write_text("learning_path,course_name\nOnboarding,Privacy\n", encoding="utf-8")
+    (tmp_path / "settings.csv").write_text("setting,value\ntraining_history,false\n", encoding="utf-8")
+    with warehouse.connect(db) as con:
+        portal.load_portal(con, courses=tmp_path / "courses.csv", learning_paths=tmp_path / "paths.csv",
+                           settings=tmp_path / "settings.csv")
+        publish(con, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(
+            "select learning_path, name from learning_paths join courses using (course_id)"
+        ).fetchall() == [("Onboarding", "Privacy")]
+        assert con.execute("select setting, value from portal_settings").fetchall() == [("training_history", False)]
