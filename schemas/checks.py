@@ -9,8 +9,10 @@ A check is one of four kinds, by what it needs to see:
 - **row**: one row at a time, a Polars expression (schemas.row_rules); the engine loops over them.
 - **learner**: a learner's rows together, or with the store's enrollments: a SQL file of `sql/`,
   with the store columns it reads (the Dask workers get a copy of exactly those).
-- **course**: a course's row of capacity and settings (sql/course_capacity.sql) with what the
-  file brings to it: a condition and a message, looped over here.
+- **course**: what the file brings to the portal, a row of a SQL file at a time: a course's
+  capacity and settings (sql/course_capacity.sql, the default), a learning path
+  (sql/learning_paths_archived.sql), or the file against the portal's options
+  (sql/file_archive.sql); a condition and a message, looped over by the engine.
 
 Every kind builds its findings with schemas.findings (`finding`, `finding_columns`), so the
 severity always comes from the catalogue. Adding a rule touches its catalogue entry, its check
@@ -28,6 +30,7 @@ from typing import Any
 from schemas import rules
 from schemas.row_rules import RowCheck, row_checks
 from schemas.rules import Rule
+from schemas.template import COURSE_NAME
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class CourseCheck:
     rule: Rule
     fires: Callable[[dict[str, Any]], bool]
     message: Callable[[dict[str, Any], dt.date], str]
+    query: str = "course_capacity"  # the SQL file of sql/ whose rows it looks at
+    # The finding's column; its value is the row's `name` (a course's, a path's) where it has one.
+    column: str | None = COURSE_NAME.header
 
 
 FILE_CHECKS = (
@@ -107,6 +113,44 @@ COURSE_CHECKS = (
             f"{c['certificates_expired']} of the {c['certificates']} migrated certificates would "
             f"already be past expiry on {import_date.strftime('%-d/%-m/%Y')}."
         ),
+    ),
+)
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+COURSE_CHECKS += (
+    CourseCheck(
+        rules.RECERTIFICATION_BEYOND_ARCHIVE,
+        lambda c: bool(c["recertification"] and c["archived"] and c["recertification_period_days"] is not None
+                       and c["recertification_period_days"] > c["window_days"]),
+        lambda c, _: (f"'{c['name']}' recertifies every {c['recertification_period_days']} days, longer than the "
+                      f"two-year window ({c['window_days']} days); recertification will not see its "
+                      f"{_counted(c['archived'], 'archived completion')}."),
+    ),
+    CourseCheck(
+        rules.BADGES_NOT_RETROACTIVE,
+        lambda c: c["gamification"] is True and c["badge"] is None and c["live_awarded"] > 0,
+        lambda c, _: (f"'{c['name']}' has no badge and receives {_counted(c['live_awarded'], 'live completion')}: on "
+                      "this gamified portal their badges and points cannot be awarded later."),
+    ),
+    CourseCheck(
+        rules.LEARNING_PATH_ARCHIVED,
+        lambda p: p["rows"] > 0,
+        lambda p, _: (f"Learning path '{p['name']}': {_counted(p['rows'], 'archived completion')} of "
+                      f"{_counted(p['learners'], 'learner')} ({', '.join(p['courses'])}) do not count "
+                      "toward it; they must complete those courses again."),
+        query="learning_paths_archived",
+        column=None,
+    ),
+    CourseCheck(
+        rules.TRAINING_HISTORY_DISABLED,
+        lambda f: f["training_history"] is False and f["archived"] > 0,
+        lambda f, _: (f"The file has {_counted(f['archived'], 'archived row')} and the portal's Training History "
+                      "option is off: admins cannot see them until the platform's support enables it."),
+        query="file_archive",
+        column=None,
     ),
 )
 

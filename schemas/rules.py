@@ -196,6 +196,27 @@ RECERTIFICATION_MULTIPLE_COMPLETIONS = _rule(
     "Nothing blocks: each completion becomes an enrollment. Keep only the latest one if a "
     "single enrollment is wanted.",
 )
+# readiness: what archived data and the portal's options will not do (RULES.md §7)
+LEARNING_PATH_ARCHIVED = _rule(
+    "learning_path_archived", W, "a learning path holds courses that receive archived completions",
+    "Tell the learners concerned: archived completions do not count toward the path, so they must "
+    "complete those courses again in the live system (or migrate them as live rows).",
+)
+RECERTIFICATION_BEYOND_ARCHIVE = _rule(
+    "recertification_beyond_archive", W,
+    "a recertification period longer than the two-year window meets archived completions",
+    "Recertification will not pick up archived completions: track those learners' next due date "
+    "yourself, or shorten the period.",
+)
+TRAINING_HISTORY_DISABLED = _rule(
+    "training_history_disabled", W, "archived rows while the portal's Training History option is off",
+    "Ask the platform's support to enable Training History, so that admins can see the archived "
+    "data.",
+)
+BADGES_NOT_RETROACTIVE = _rule(
+    "badges_not_retroactive", W, "a course receiving live completions has no badge on a gamified portal",
+    "Add the course's badge before migrating: badges and points cannot be awarded afterwards.",
+)
 # runs
 FILE_ALREADY_MIGRATED = _rule(
     "file_already_migrated", F, "this file was already applied",

@@ -117,7 +117,7 @@ def portal_warehouse(tmp_path: Path) -> Path:
 # Tables a test may write to; emptied after each test so that tests stay independent.
 _WRITTEN_TABLES = (
     "enrollments", "archived_enrollments", "certificates", "credits", "badges",
-    "migration_runs", "migration_findings",
+    "migration_runs", "migration_findings", "learning_paths", "portal_settings",
 )
 
 

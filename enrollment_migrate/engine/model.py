@@ -208,6 +208,9 @@ def query(
     params: dict[str, object] | None = None,
     **relations: Migrated,
 ) -> pl.DataFrame:
-    """Run a named SQL file with frames registered under the names it reads."""
+    """Run a named SQL file with frames registered under the names it reads, and those of
+    `params` it names."""
+    text = sql(name)
+    named = {key: value for key, value in (params or {}).items() if f"${key}" in text}
     with registered(con, **relations):
-        return con.sql(sql(name), params=params).pl()
+        return con.sql(text, params=named or None).pl()

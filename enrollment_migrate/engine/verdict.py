@@ -18,6 +18,7 @@ from enrollment_migrate.engine.model import (
     migrated_frame,
     query,
     summed,
+    two_year_cutoff,
 )
 from schemas.checks import COURSE_CHECKS
 from schemas.findings import (
@@ -29,7 +30,7 @@ from schemas.findings import (
     sort_findings,
 )
 from schemas.rules import BLOCKING_SEVERITIES, Severity
-from schemas.template import COURSE_NAME, FINISHED_STATUSES, OPEN_STATUSES
+from schemas.template import FINISHED_STATUSES, OPEN_STATUSES
 
 
 def conclude(
@@ -53,14 +54,18 @@ def conclude(
 def course_findings(
     con: duckdb.DuckDBPyConnection, migrated: Migrated, import_date: dt.date
 ) -> pl.DataFrame:
-    """The course checks of the registry, over each course receiving rows (a few: a loop)."""
-    courses = query(con, "course_capacity", {"import_date": import_date}, migrated_rows=migrated)
-    items = [
-        finding(check.rule, check.message(course, import_date), column=COURSE_NAME.header, value=course["name"])
-        for course in courses.iter_rows(named=True)
-        for check in COURSE_CHECKS
-        if check.fires(course)
-    ]
+    """The course checks of the registry, each over the rows of its query: the courses receiving
+    rows, the learning paths they are in, the file as a whole (a few rows each: a loop)."""
+    params = {"import_date": import_date, "cutoff": two_year_cutoff(import_date)}
+    items = []
+    for name in dict.fromkeys(check.query for check in COURSE_CHECKS):
+        subjects = query(con, name, params, migrated_rows=migrated)
+        items += [
+            finding(check.rule, check.message(subject, import_date), column=check.column, value=subject.get("name"))
+            for subject in subjects.iter_rows(named=True)
+            for check in COURSE_CHECKS
+            if check.query == name and check.fires(subject)
+        ]
     return findings_frame(items) if items else empty_findings()
 
 

@@ -24,7 +24,7 @@ CREATED, STARTED = "Enrollment Created Date", "Enrollment Started Date"
 COMPLETED, EXPIRES = "Enrollment Completed Date", "Enrollment Access Expires Date"
 DATE_FIELDS = {CREATED: "created", STARTED: "started", COMPLETED: "completed", EXPIRES: "expires"}
 
-# RULES.md §2, written out here so that a change in schemas/rules.py cannot pass unnoticed.
+# RULES.md §2 and §7, written out here so that a change in schemas/rules.py cannot pass unnoticed.
 SEVERITY = {
     "blank_course_name": "fatal",
     "blank_login_id": "error",
@@ -53,6 +53,10 @@ SEVERITY = {
     "reminders_enabled": "warning",
     "certificate_expiry_set": "warning",
     "recertification_multiple_completions": "warning",
+    "learning_path_archived": "warning",
+    "recertification_beyond_archive": "warning",
+    "training_history_disabled": "warning",
+    "badges_not_retroactive": "warning",
 }
 NOT_HERE = {
     "not_utf8", "empty_file", "not_csv_line_endings", "missing_column", "duplicate_column", "unknown_column",
@@ -1081,6 +1085,120 @@ def test_every_rule_is_covered():
     covered = {case[1] for case in ROW_CASES} | {
         "duplicate_row", "duplicate_open_enrollment", "existing_enrollment", "license_shortfall",
         "ilt_capacity_shortfall", "reminders_enabled", "certificate_expiry_set",
-        "recertification_multiple_completions",
+        "recertification_multiple_completions", "learning_path_archived", "recertification_beyond_archive",
+        "training_history_disabled", "badges_not_retroactive",
     }
     assert covered == set(SEVERITY)
+
+
+# -- readiness (RULES.md §7): what archived data and the portal's options will not do -------------
+
+
+def setting(con, name: str, value: bool | None) -> None:
+    con.execute("insert into portal_settings (setting, value) values (?, ?)", [name, value])
+
+
+def path_of(con, path: str, *courses: str) -> None:
+    con.execute(
+        "insert into learning_paths (learning_path, course_id) select ?, course_id from courses "
+        "where list_contains(?, name)", [path, list(courses)],
+    )
+
+
+@pytest.fixture
+def recertifies_every(portal_db):
+    """recertifies_every(days): the Recert course's recertification period, for the test."""
+    def given(days: int | None) -> None:
+        portal_db.execute("update courses set recertification_period_days = ? where name = 'Recert'", [days])
+
+    yield given
+    given(None)
+
+
+ARCHIVED = "1/6/2020"  # completed before the two-year cut-off (15/1/2023)
+
+
+def test_learning_path_archived_once_per_path_with_its_learners_and_rows(validate_rows, portal_db):
+    path_of(portal_db, "Onboarding", "Privacy", "Safety")
+    path_of(portal_db, "Managers", "Safety")
+    result = validate_rows([
+        row("ann@example.com", "Privacy", completed=ARCHIVED),
+        row("dora@example.com", "Privacy", completed="1/6/2019"),
+        row("ann@example.com", "Safety", completed="1/7/2020"),
+        row("carl@example.com", "Safety", completed="1/6/2024"),  # live: counts toward the paths
+    ])
+    assert found(result) == [
+        (None, None, "learning_path_archived", "warning"),
+        (None, None, "learning_path_archived", "warning"),
+    ]
+    by_path = dict(zip(result.findings["value"], result.findings["message"], strict=True))
+    assert by_path["Onboarding"].startswith("Learning path 'Onboarding': 3 archived completions of 2 learners "
+                                            "(Privacy, Safety)")
+    assert by_path["Managers"].startswith("Learning path 'Managers': 1 archived completion of 1 learner (Safety)")
+    assert result.state == "valid"
+
+
+@pytest.mark.parametrize("paths", [{}, {"Onboarding": ("Privacy",)}], ids=["no-paths", "live-only"])
+def test_no_learning_path_finding_without_archived_rows_on_its_courses(validate_rows, portal_db, paths):
+    for path, courses in paths.items():
+        path_of(portal_db, path, *courses)
+    result = validate_rows([row("ann@example.com", "Privacy", completed="1/6/2024"),
+                            row("dora@example.com", "Safety", completed=ARCHIVED)])
+    assert found(result) == []
+
+
+def test_recertification_beyond_archive_once_per_course(validate_rows, recertifies_every):
+    recertifies_every(1095)  # three years: longer than the two-year window
+    result = validate_rows([row("ann@example.com", "Recert", completed=ARCHIVED),
+                            row("dora@example.com", "Recert", completed="1/6/2019")])
+    assert found(result) == [(None, COURSE, "recertification_beyond_archive", "warning")]
+    assert result.findings["value"].to_list() == ["Recert"]
+    assert "every 1095 days, longer than the two-year window (731 days)" in result.findings["message"][0]
+    assert "its 2 archived completions" in result.findings["message"][0]
+
+
+@pytest.mark.parametrize(("days", "completed"), [(730, ARCHIVED), (None, ARCHIVED), (1095, "1/6/2024")],
+                         ids=["within-window", "period-unknown", "live-only"])
+def test_no_recertification_beyond_archive(validate_rows, recertifies_every, days, completed):
+    recertifies_every(days)
+    assert found(validate_rows([row("ann@example.com", "Recert", completed=completed)])) == []
+
+
+def test_training_history_disabled_once_per_file(validate_rows, portal_db):
+    setting(portal_db, "training_history", False)
+    result = validate_rows([row("ann@example.com", "Privacy", completed=ARCHIVED),
+                            row("dora@example.com", "Safety", completed="1/6/2019")])
+    assert found(result) == [(None, None, "training_history_disabled", "warning")]
+    assert result.findings["message"][0].startswith("The file has 2 archived rows")
+    assert result.state == "valid"
+
+
+@pytest.mark.parametrize(("value", "completed"), [(True, ARCHIVED), (None, ARCHIVED), (False, "1/6/2024")],
+                         ids=["on", "not-known", "no-archived-rows"])
+def test_no_training_history_finding(validate_rows, portal_db, value, completed):
+    setting(portal_db, "training_history", value)
+    assert found(validate_rows([row("ann@example.com", "Privacy", completed=completed)])) == []
+
+
+def test_badges_not_retroactive_once_per_course_without_a_badge(validate_rows, portal_db):
+    setting(portal_db, "gamification", True)
+    result = validate_rows([
+        row("ann@example.com", "Privacy", completed="1/6/2024"),
+        row("dora@example.com", "Privacy", "Passed", score="80", completed="2/6/2024"),
+        row("carl@example.com", "Safety", completed="1/6/2024"),  # Safety has a badge
+    ])
+    assert found(result) == [(None, COURSE, "badges_not_retroactive", "warning")]
+    assert result.findings["value"].to_list() == ["Privacy"]
+    assert "receives 2 live completions" in result.findings["message"][0]
+
+
+@pytest.mark.parametrize(("value", "rows"), [
+    (False, [row("ann@example.com", "Privacy", completed="1/6/2024")]),
+    (None, [row("ann@example.com", "Privacy", completed="1/6/2024")]),
+    (True, [row("ann@example.com", "Privacy", completed=ARCHIVED)]),
+    (True, [open_row("ann@example.com", "Privacy")]),
+    (True, [row("ann@example.com", "Privacy", "Failed", score="10", completed="1/6/2024")]),
+], ids=["not-gamified", "not-known", "archived-only", "open-only", "failed-only"])
+def test_no_badges_finding(validate_rows, portal_db, value, rows):
+    setting(portal_db, "gamification", value)
+    assert found(validate_rows(rows)) == []

@@ -29,7 +29,7 @@ def loaded_portal(tmp_path):
         import_date=dt.date(2025, 1, 15),
         db=str(db),
     )
-    assert loaded == {"users": 8, "courses": 5, "enrollments": 2}
+    assert loaded == {"users": 8, "courses": 5, "enrollments": 2, "learning_paths": 0, "settings": 0}
     return db
 
 

@@ -53,11 +53,23 @@ def test_a_course_check_fires_on_its_condition_only():
     course = {"name": "Safety", "incoming": 3, "free_licenses": 2, "license_seats": 5, "free_places": None,
               "ilt_capacity": None, "enrollment_reminders": False, "due_date_reminders": True,
               "overdue_reminders": False, "ilt_reminders": False, "certificate_expires_after_days": None,
-              "certificates": 0, "certificates_expired": 0}
+              "certificates": 0, "certificates_expired": 0, "archived": 4, "live_awarded": 2, "badge": None,
+              "recertification": True, "recertification_period_days": 730, "window_days": 731,
+              "gamification": None}
     fired = {check.rule.code: check.message(course, dt.date(2025, 1, 15))
-             for check in checks.COURSE_CHECKS if check.fires(course)}
+             for check in checks.COURSE_CHECKS if check.query == "course_capacity" and check.fires(course)}
     assert fired == {
         "license_shortfall": "'Safety' has 2 free licenses of 5; 3 rows would use one each.",
         "reminders_enabled": ("'Safety' has due date reminders on: switch them off before migrating so "
                               "that learners get no surprise emails."),
     }
+
+
+def test_each_course_check_s_query_gives_the_columns_its_condition_reads(portal_db):
+    """Every query a course check names runs, and its rows carry what the conditions read."""
+    from enrollment_migrate.engine import model
+
+    empty = model.empty_migrated()
+    params = {"import_date": dt.date(2025, 1, 15), "cutoff": dt.date(2023, 1, 15)}
+    for name in {check.query for check in checks.COURSE_CHECKS}:
+        assert model.query(portal_db, name, params, migrated_rows=empty).columns, name
