@@ -22,6 +22,7 @@ FINDINGS_BY_RULE_KEY = "findings-by-rule"
 FINDINGS_SAMPLE_KEY = "findings-sample"
 BY_YEAR_KEY = "completions-by-year"
 PROGRESS_KEY = "migration-progress"
+READINESS_KEY = "migration-readiness"
 SAMPLE_SIZE = 50
 
 _VISIBLE = 2
@@ -105,3 +106,12 @@ def findings_sample(findings: pl.DataFrame, mask: bool = True) -> list[dict[str,
     if mask:
         sample = sample.with_columns(masked_values())
     return sample.to_dicts()
+
+
+def readiness_table(items: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The readiness checklist as the artifact's table: courses and paths by name, no learner."""
+    return [
+        {"step": item["item"], "status": item["status"], "detail": item["detail"], "count": item["count"],
+         "rule": item["rule"] or "", "courses or paths": ", ".join(item.get("names") or [])}
+        for item in items
+    ]

@@ -435,6 +435,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for name in ("certificates", "credits", "badges"):
         awards.add_row(name, str(summary[name]))
     out.print(Columns([counts, awards]))
+    _print_readiness(summary.get("readiness") or [])
     if summary["rule_counts"]:
         from schemas.rules import ALL_RULES
 
@@ -457,6 +458,23 @@ def _print_summary(summary: dict[str, Any]) -> None:
     else:
         out.print(f"Report page: not built; 'enrollment-migrate report {summary['run_id']}' builds it",
                   highlight=False)
+
+
+READINESS_MARKS = {"ok": "[green]ok[/]", "attention": "[yellow]attention[/]", "blocking": "[bold red]blocking[/]",
+                   "unknown": "[magenta]unknown ?[/]"}
+
+
+def _print_readiness(items: list[dict[str, Any]]) -> None:
+    """Ready to migrate? The checklist, one line an item; the details of those not ok."""
+    if not items:
+        return
+    table = Table("step", "status", "", title="Ready to migrate?", title_justify="left", show_header=False,
+                  box=None, padding=(0, 1))
+    table.columns[0].no_wrap = True
+    for item in items:
+        table.add_row(item["item"], READINESS_MARKS[item["status"]],
+                      "" if item["status"] == "ok" else item["detail"])
+    out.print(table)
 
 
 def _print_first_problems(findings_csv: Path, limit: int = 10) -> None:

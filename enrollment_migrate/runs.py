@@ -95,6 +95,7 @@ def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]
         **{key: counts[key] for key in ("rows", "live", "archived", "skipped", "errors", "warnings")},
         **{key: counts[key] for key in ("certificates", "credits", "badges")},
         "rule_counts": result.rule_counts,
+        "readiness": result.readiness,
         "by_year": result.by_year,
         "report_dir": str(plan.report_dir),
         **would_have,

@@ -187,6 +187,12 @@ def _create_artifacts(plan: runs.RunPlan, summary: dict[str, object], findings, 
         + (" (Login IDs masked)" if mask else "") + "; all of them are in findings.csv.",
     )
     create_table_artifact(
+        artifacts.readiness_table(summary["readiness"]) or [{"step": "(not checked)"}],
+        key=artifacts.READINESS_KEY,
+        description="Ready to migrate? Each preparation step of the migration guide, checked against "
+        "the portal and the file: ok, attention, blocking, or unknown (a question for the platform's support).",
+    )
+    create_table_artifact(
         summary["by_year"] or [{"year": None, "completed": 0, "open": 0}],
         key=artifacts.BY_YEAR_KEY,
         description="Completed records by year of completion, open records by year of enrollment.",

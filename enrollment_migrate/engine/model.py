@@ -62,6 +62,7 @@ class CheckResult:
     counts: Counts
     by_year: list[dict[str, int]] = field(default_factory=list)
     portal_fingerprint: str | None = None  # the portal the rows were checked against
+    readiness: list[dict[str, object]] = field(default_factory=list)  # engine.readiness.checklist
 
     @property
     def rule_counts(self) -> dict[str, int]:

@@ -23,6 +23,7 @@ def save_result(result: CheckResult, directory: Path) -> None:
     meta = {
         "state": result.state, "counts": asdict(result.counts), "by_year": result.by_year,
         "portal_fingerprint": result.portal_fingerprint, "migrated": [str(path) for path in migrated],
+        "readiness": result.readiness,
     }
     (directory / "result.json").write_text(json.dumps(meta), encoding="utf-8")
 
@@ -39,4 +40,5 @@ def open_saved_result(directory: Path, with_rows: bool = True) -> CheckResult:
         Counts(**meta["counts"]),
         meta["by_year"],
         meta.get("portal_fingerprint"),
+        meta.get("readiness", []),
     )

@@ -20,6 +20,7 @@ from enrollment_migrate.engine.model import (
     summed,
     two_year_cutoff,
 )
+from enrollment_migrate.engine import readiness
 from schemas.checks import COURSE_CHECKS
 from schemas.findings import (
     FINDING_SCHEMA,
@@ -44,29 +45,38 @@ def conclude(
 ) -> CheckResult:
     """Step 3, once for the file, with the store: the course rules, the counts, the verdict.
     `checked_portal` is the fingerprint of the portal the rows were checked against."""
-    findings = pl.concat([findings, course_findings(con, migrated, options.import_date)], how="vertical")
+    facts = portal_facts(con, migrated, options.import_date)
+    findings = pl.concat([findings, course_findings(con, migrated, options.import_date, facts)], how="vertical")
     result = _result(findings, migrated, record_count, blocked, options, _by_year(migrated, options.import_date))
     result.portal_fingerprint = checked_portal
+    result.readiness = readiness.checklist(result.findings, facts)
     return result
 
 
 
-def course_findings(
-    con: duckdb.DuckDBPyConnection, migrated: Migrated, import_date: dt.date
-) -> pl.DataFrame:
-    """The course checks of the registry, each over the rows of its query: the courses receiving
-    rows, the learning paths they are in, the file as a whole (a few rows each: a loop)."""
+def portal_facts(con: duckdb.DuckDBPyConnection, migrated: Migrated, import_date: dt.date) -> readiness.Facts:
+    """The rows of every query the course checks look at: the courses receiving rows, the
+    learning paths they are in, the file as a whole (a few rows each). The readiness checklist
+    reads them too."""
     params = {"import_date": import_date, "cutoff": two_year_cutoff(import_date)}
-    items = []
-    for name in dict.fromkeys(check.query for check in COURSE_CHECKS):
-        subjects = query(con, name, params, migrated_rows=migrated)
-        items += [
-            finding(check.rule, check.message(subject, import_date), column=check.column, value=subject.get("name"))
-            for subject in subjects.iter_rows(named=True)
-            for check in COURSE_CHECKS
-            if check.query == name and check.fires(subject)
-        ]
-    return findings_frame(items) if items else empty_findings()
+    return {
+        name: query(con, name, params, migrated_rows=migrated).to_dicts()
+        for name in dict.fromkeys(check.query for check in COURSE_CHECKS)
+    }
+
+
+def course_findings(
+    con: duckdb.DuckDBPyConnection, migrated: Migrated, import_date: dt.date, facts: readiness.Facts | None = None
+) -> pl.DataFrame:
+    """The course checks of the registry, each over the rows of its query (a loop)."""
+    facts = facts if facts is not None else portal_facts(con, migrated, import_date)
+    items = [
+        finding(check.rule, check.message(subject, import_date), column=check.column, value=subject.get("name"))
+        for check in COURSE_CHECKS
+        for subject in facts[check.query]
+        if check.fires(subject)
+    ]
+    return sort_findings(findings_frame(items)) if items else empty_findings()
 
 
 
@@ -135,7 +145,9 @@ def _number(value: float | None) -> float | int:
 
 def unreadable_result(findings: pl.DataFrame, record_count: int, options: RunOptions) -> CheckResult:
     """The result of a file that a file-level finding stops before any row is checked."""
-    return _result(findings, empty_migrated(), record_count, 0, options)
+    result = _result(findings, empty_migrated(), record_count, 0, options)
+    result.readiness = readiness.checklist(result.findings, None)
+    return result
 
 
 
@@ -148,4 +160,5 @@ def reject_file(result: CheckResult, file_findings: pl.DataFrame) -> CheckResult
         warnings=result.counts.warnings + int((severity == Severity.WARNING).sum()),
     )
     findings = Findings.validate(sort_findings(pl.concat([file_findings, result.findings])))
-    return CheckResult("invalid", findings, result.migrated, counts, result.by_year, result.portal_fingerprint)
+    return CheckResult("invalid", findings, result.migrated, counts, result.by_year, result.portal_fingerprint,
+                       readiness.with_findings(result.readiness, findings))

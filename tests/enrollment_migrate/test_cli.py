@@ -63,9 +63,11 @@ def test_json_output_is_one_object_and_nothing_else_in_a_real_process(tmp_path):
     assert summary["state"] == "valid"
     assert set(summary) >= {
         "run_id", "state", "file", "sha256", "import_date", "rows", "live", "archived", "skipped",
-        "errors", "warnings", "certificates", "credits", "badges", "rule_counts", "by_year",
+        "errors", "warnings", "certificates", "credits", "badges", "rule_counts", "readiness", "by_year",
         "report_dir",
     }
+    assert [item["status"] for item in summary["readiness"]].count("unknown") >= 1  # no settings loaded
+    assert all(set(item) >= {"item", "status", "detail", "count", "rule"} for item in summary["readiness"])
 
 
 def test_invalid_file_exits_1_with_a_readable_summary(cli_with_portal, tmp_path):
@@ -83,6 +85,9 @@ def test_valid_file_exits_0(cli_with_portal):
     result = cli_with_portal("validate", str(SAMPLE / "migration.csv"), "--import-date", "2025-01-15")
     assert result.exit_code == 0
     assert "VALID" in result.stdout
+    # the readiness checklist, compact: every step with its status
+    assert "Ready to migrate?" in result.stdout
+    assert "Training History option" in result.stdout and "unknown ?" in result.stdout
 
 
 @pytest.mark.parametrize(

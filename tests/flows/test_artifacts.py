@@ -60,6 +60,11 @@ def test_a_validation_shows_its_verdict_findings_and_years(tmp_path):
     assert "stranger" not in found["findings-sample"].data + markdown
     assert json.loads(found["completions-by-year"].data) == [{"year": 2024, "completed": 1, "open": 0}]
     assert found["migration-progress"].data == 100.0
+    steps = json.loads(found["migration-readiness"].data)
+    assert [step["step"] for step in steps] == [item["item"] for item in summary["readiness"]]
+    assert steps[0] == {"step": "File format and dates", "status": "blocking", "detail": "1 finding of unknown_user.",
+                        "count": 1, "rule": "unknown_user", "courses or paths": ""}
+    assert "stranger" not in found["migration-readiness"].data  # courses and paths, never learners
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,224 @@
+"""The readiness checklist (RULES.md §7, INTERFACES.md "The readiness checklist"): every step the
+migration guide leaves to a person, checked against the portal and the file, in the guide's order.
+
+Each item is `ok`, `attention`, `blocking` or `unknown` (the portal does not say: a question to
+settle with the platform's support, never `ok`), with a one-sentence detail, a count, its rule
+where it has one, and at most MAX_NAMED courses or paths. An item is either the rules it gathers
+(its status from their findings' severities) or a fact of the portal the guide asks about; both
+read what the course checks' queries already returned (engine.verdict), so the checklist costs
+no further pass over the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from schemas import rules
+from schemas.rules import Rule, Severity
+
+Status = Literal["ok", "attention", "blocking", "unknown"]
+MAX_NAMED = 20
+Facts = dict[str, list[dict[str, Any]]]  # a course check query's name -> its rows
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: Status
+    detail: str
+    count: int = 0
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    rules: tuple[Rule, ...] = ()
+    # A fact of the portal the guide asks about, for items that are not (only) rules: given the
+    # facts and the findings of the item's rules, its answer, or None to answer from the rules.
+    fact: Callable[[Facts, pl.DataFrame], Answer | None] | None = None
+
+
+def _courses(facts: Facts) -> list[dict[str, Any]]:
+    return facts.get("course_capacity", [])
+
+
+def _file(facts: Facts) -> dict[str, Any]:
+    return (facts.get("file_archive") or [{"archived": 0}])[0]
+
+
+def _named(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(row["name"] for row in rows)
+
+
+def _certificates(facts: Facts, found: pl.DataFrame) -> Answer | None:
+    without = [c for c in _courses(facts) if c["live_awarded"] and c["certificate_name"] is None]
+    if found.height or not without:
+        return None
+    return Answer("attention", f"{_n(len(without), 'course')} receiving live completions "
+                  f"{_verb(len(without), 'award')} no certificate: none will be awarded for them; link "
+                  "one first if one is due.", len(without), _named(without))
+
+
+def _credits(facts: Facts, found: pl.DataFrame) -> Answer | None:
+    without = [c for c in _courses(facts) if c["live_awarded"] and not c["course_credits"]]
+    if not without:
+        return Answer("ok", "Every course receiving live completions has credits.")
+    return Answer("attention", f"{_n(len(without), 'course')} receiving live completions "
+                  f"{_verb(len(without), 'carry', 'carries')} no credits: none will be earned; set them "
+                  "first if they should be.", len(without), _named(without))
+
+
+def _badges(facts: Facts, found: pl.DataFrame) -> Answer | None:
+    awarding = [c for c in _courses(facts) if c["live_awarded"]]
+    gamified = _file(facts).get("gamification")
+    if found.height or not awarding:
+        return None
+    if gamified is None:
+        return Answer("unknown", "Does the portal use gamification? Badges and points cannot be "
+                      "awarded after the migration: ask the platform's support, and load the "
+                      "answer with portal load --settings.", len(awarding), _named(awarding))
+    return None
+
+
+def _recertification(facts: Facts, found: pl.DataFrame) -> Answer | None:
+    unknown = [c for c in _courses(facts)
+               if c["recertification"] and c["archived"] and c["recertification_period_days"] is None]
+    if found.height or not unknown:
+        return None
+    return Answer("unknown", f"How often {_verb(len(unknown), 'do', 'does')} {_n(len(unknown), 'course')} "
+                  "with recertification recertify? Archived completions are beyond recertification "
+                  "when the period is longer than two years: give recertification_period_days in the "
+                  "courses file.", len(unknown), _named(unknown))
+
+
+def _learning_paths(facts: Facts, found: pl.DataFrame) -> Answer | None:
+    archived = _file(facts)["archived"]
+    if found.height:
+        return None
+    if not archived:
+        return Answer("ok", "No archived completions: every completion counts toward learning paths.")
+    if not _file(facts).get("learning_paths"):
+        return Answer("unknown", "Does the portal have learning paths? Archived completions do not "
+                      "count toward them: load them with portal load --learning-paths.", archived)
+    return Answer("ok", "No learning path holds a course that receives archived completions.")
+
+
+def _training_history(facts: Facts, found: pl.DataFrame) -> Answer | None:
+    row = _file(facts)
+    if found.height:
+        return None
+    if not row["archived"]:
+        return Answer("ok", "No archived rows: Training History is not needed to see them.")
+    if row.get("training_history") is None:
+        return Answer("unknown", f"Is Training History enabled? The file has {_n(row['archived'], 'archived row')}, "
+                      "which admins see only with it: ask the platform's support, and load the "
+                      "answer with portal load --settings.", row["archived"])
+    return Answer("ok", f"Training History is on: admins will see the {_n(row['archived'], 'archived row')}.",
+                  row["archived"])
+
+
+def _shell_courses(facts: Facts, found: pl.DataFrame) -> Answer | None:
+    ilt = [c for c in _courses(facts) if c["kind"] == "ilt"]
+    if not ilt:
+        return Answer("ok", "No instructor-led course receives rows.")
+    rows = sum(c["incoming"] for c in ilt)
+    return Answer("attention", f"{_n(rows, 'row')} {_verb(rows, 'go', 'goes')} to {_n(len(ilt), 'instructor-led course')}: "
+                  "each becomes the shell course's status, not a session's.", rows, _named(ilt))
+
+
+def _modules(facts: Facts, found: pl.DataFrame) -> Answer | None:
+    migrated = sum(c["incoming"] for c in _courses(facts))
+    if not migrated:
+        return Answer("ok", "No enrollment is migrated.")
+    return Answer("attention", f"The modules of the {_n(migrated, 'migrated enrollment')} are set "
+                  "to Not Completed by the platform, whatever the enrollment's status.", migrated)
+
+
+ITEMS = (
+    Item("File format and dates", (
+        rules.NOT_UTF8, rules.EMPTY_FILE, rules.NOT_CSV_LINE_ENDINGS, rules.MISSING_COLUMN,
+        rules.DUPLICATE_COLUMN, rules.UNKNOWN_COLUMN, rules.MALFORMED_ROW, rules.BLANK_LOGIN_ID,
+        rules.BLANK_COURSE_NAME, rules.UNKNOWN_USER, rules.AMBIGUOUS_USER, rules.UNKNOWN_COURSE,
+        rules.AMBIGUOUS_COURSE, rules.COURSE_NOT_PUBLISHED, rules.BAD_DATE_FORMAT, rules.INVALID_DATE,
+        rules.DATE_BEFORE_1970, rules.DATE_IN_FUTURE, rules.COMPLETED_DATE_REQUIRED,
+        rules.COMPLETED_DATE_IGNORED,
+    )),
+    Item("Scores and statuses", (rules.UNKNOWN_STATUS, rules.SCORE_NOT_ALLOWED, rules.SCORE_REQUIRED,
+                                 rules.BAD_SCORE)),
+    Item("Date sequencing", (rules.DATE_SEQUENCE, rules.ACCESS_EXPIRES_BEFORE_CREATED)),
+    Item("Duplicates and existing enrollments", (rules.DUPLICATE_ROW, rules.DUPLICATE_OPEN_ENROLLMENT,
+                                                  rules.EXISTING_ENROLLMENT, rules.FILE_ALREADY_MIGRATED)),
+    Item("Licenses and ILT places", (rules.LICENSE_SHORTFALL, rules.ILT_CAPACITY_SHORTFALL)),
+    Item("Reminders", (rules.REMINDERS_ENABLED,)),
+    Item("Certificates", (rules.CERTIFICATE_EXPIRY_SET,), _certificates),
+    Item("Credits", (), _credits),
+    Item("Badges (gamification)", (rules.BADGES_NOT_RETROACTIVE,), _badges),
+    Item("Recertification", (rules.RECERTIFICATION_MULTIPLE_COMPLETIONS, rules.RECERTIFICATION_BEYOND_ARCHIVE),
+         _recertification),
+    Item("Learning paths and archived data", (rules.LEARNING_PATH_ARCHIVED,), _learning_paths),
+    Item("Training History option", (rules.TRAINING_HISTORY_DISABLED,), _training_history),
+    Item("Instructor-led shell courses", (), _shell_courses),
+    Item("Module statuses", (), _modules),
+)
+
+
+def checklist(findings: pl.DataFrame, facts: Facts | None) -> list[dict[str, Any]]:
+    """The checklist's items, in the guide's order, as the JSON summary lists them. `facts`:
+    None when the file could not be read (the rest of the list was not checked)."""
+    items = []
+    for item in ITEMS:
+        codes = [rule.code for rule in item.rules]
+        found = findings.filter(pl.col("rule").is_in(codes))
+        if facts is None and item is not ITEMS[0]:
+            answer = Answer("unknown", "Not checked: the file cannot be read.")
+        else:
+            answer = (item.fact(facts, found) if item.fact else None) or _from_rules(item, found)
+        names = answer.names
+        shown = list(names[:MAX_NAMED]) + ([f"and {len(names) - MAX_NAMED} more"] if len(names) > MAX_NAMED else [])
+        items.append({
+            "item": item.name,
+            "status": answer.status,
+            "detail": answer.detail,
+            "count": answer.count,
+            "rule": _main_rule(found) or (codes[0] if len(codes) == 1 else None),
+            "names": shown,
+        })
+    return items
+
+
+def _from_rules(item: Item, found: pl.DataFrame) -> Answer:
+    if not found.height:
+        checked = ", ".join(rule.code for rule in item.rules)
+        return Answer("ok", f"No finding ({checked}).")
+    blocking = found.filter(pl.col("severity").is_in([Severity.FATAL, Severity.ERROR]))
+    status: Status = "blocking" if blocking.height else "attention"
+    by_rule = found.group_by("rule").len().sort(["len", "rule"], descending=[True, False])
+    said = "; ".join(f"{_n(n, 'finding')} of {code}" for code, n in by_rule.iter_rows())
+    names = tuple(dict.fromkeys(v for v in found.filter(pl.col("row").is_null())["value"].to_list() if v))
+    return Answer(status, f"{said}.", found.height, names)
+
+
+def _main_rule(found: pl.DataFrame) -> str | None:
+    if not found.height:
+        return None
+    return found.group_by("rule").len().sort(["len", "rule"], descending=[True, False])["rule"][0]
+
+
+def _n(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def with_findings(items: list[dict[str, Any]], findings: pl.DataFrame) -> list[dict[str, Any]]:
+    """The checklist again once findings were added to a result (a rejected file): the items made
+    of rules alone are answered anew, the others keep their answer."""
+    by_name = {item.name: item for item in ITEMS}
+    again = checklist(findings, {})
+    return [fresh if not by_name[old["item"]].fact else old for old, fresh in zip(items, again, strict=True)]
+
+
+def _verb(number: int, plural: str, singular: str | None = None) -> str:
+    return plural if number != 1 else singular or f"{plural}s"

@@ -1,0 +1,133 @@
+"""The readiness checklist: every item in the guide's order, each status it can take, on files
+checked against the fixture portal (and on the facts alone where a status needs a portal the
+fixture does not hold)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from conftest import IMPORT_DATE, row
+from enrollment_migrate.engine import readiness
+from schemas import rules
+from schemas.findings import empty_findings
+
+ARCHIVED = "1/6/2020"  # before the two-year cut-off of the fixtures' import date (15/1/2025)
+ORDER = [
+    "File format and dates", "Scores and statuses", "Date sequencing", "Duplicates and existing enrollments",
+    "Licenses and ILT places", "Reminders", "Certificates", "Credits", "Badges (gamification)",
+    "Recertification", "Learning paths and archived data", "Training History option",
+    "Instructor-led shell courses", "Module statuses",
+]
+
+
+def items(result) -> dict[str, dict]:
+    return {item["item"]: item for item in result.readiness}
+
+
+def status(result) -> dict[str, str]:
+    return {name: item["status"] for name, item in items(result).items()}
+
+
+def test_the_items_follow_the_guide_s_order_and_every_rule_is_in_one_of_them():
+    assert [item.name for item in readiness.ITEMS] == ORDER
+    gathered = [rule.code for item in readiness.ITEMS for rule in item.rules]
+    assert sorted(gathered) == sorted(rules.ALL_RULES)
+
+
+def test_a_clean_file_on_a_portal_that_says_nothing(validate_rows):
+    result = validate_rows([row("ann@example.com", "Safety", completed="1/6/2024")])
+    assert list(items(result)) == ORDER
+    assert status(result) == {
+        **dict.fromkeys(ORDER[:6], "ok"),
+        "Certificates": "ok",  # Safety links a certificate
+        "Credits": "ok",  # and carries credits
+        "Badges (gamification)": "unknown",  # does the portal use gamification?
+        "Recertification": "ok",
+        "Learning paths and archived data": "ok",  # no archived completions
+        "Training History option": "ok",  # no archived rows
+        "Instructor-led shell courses": "ok",
+        "Module statuses": "attention",  # one migrated enrollment
+    }
+    badges = items(result)["Badges (gamification)"]
+    assert badges["detail"].startswith("Does the portal use gamification?")
+    assert (badges["names"], badges["count"], badges["rule"]) == (["Safety"], 1, "badges_not_retroactive")
+
+
+def test_errors_block_and_warnings_ask_for_attention(validate_rows, portal_db):
+    portal_db.execute("insert into portal_settings values ('gamification', true), ('training_history', false)")
+    result = validate_rows([
+        row("ann@example.com", "Privacy", completed="1/6/2024"),  # no certificate, credits or badge
+        row("ghost@example.com", "Privacy", completed="1/6/2024"),  # unknown_user
+        row("dora@example.com", "Noisy", completed=ARCHIVED),  # reminders on; archived
+        row("carl@example.com", "Workshop", completed="1/6/2024"),  # instructor-led
+    ])
+    checked = items(result)
+    assert checked["File format and dates"]["status"] == "blocking"
+    assert checked["File format and dates"]["rule"] == "unknown_user"
+    assert checked["File format and dates"]["detail"] == "1 finding of unknown_user."
+    assert checked["Reminders"] == {
+        "item": "Reminders", "status": "attention", "detail": "1 finding of reminders_enabled.", "count": 1,
+        "rule": "reminders_enabled", "names": ["Noisy"],
+    }
+    assert checked["Certificates"]["status"] == "attention" and checked["Certificates"]["names"] == ["Privacy", "Workshop"]
+    assert checked["Credits"]["status"] == "attention" and "Privacy" in checked["Credits"]["names"]
+    assert checked["Badges (gamification)"]["status"] == "attention"
+    assert checked["Training History option"]["status"] == "attention"
+    assert checked["Training History option"]["rule"] == "training_history_disabled"
+    assert checked["Instructor-led shell courses"]["status"] == "attention"
+    assert checked["Instructor-led shell courses"]["names"] == ["Workshop"]
+
+
+def test_what_the_portal_does_not_say_is_a_question_never_ok(validate_rows, portal_db):
+    portal_db.execute("update courses set recertification = true where name = 'Privacy'")
+    try:
+        result = validate_rows([row("ann@example.com", "Privacy", completed=ARCHIVED)])
+    finally:
+        portal_db.execute("update courses set recertification = false where name = 'Privacy'")
+    assert status(result)["Training History option"] == "unknown"
+    assert status(result)["Learning paths and archived data"] == "unknown"
+    assert status(result)["Recertification"] == "unknown"
+    assert items(result)["Recertification"]["names"] == ["Privacy"]
+
+
+def test_once_the_portal_answers_the_questions_are_settled(validate_rows, portal_db):
+    portal_db.execute("insert into portal_settings values ('gamification', false), ('training_history', true)")
+    portal_db.execute("insert into learning_paths select 'Onboarding', course_id from courses where name = 'Safety'")
+    result = validate_rows([row("ann@example.com", "Privacy", completed=ARCHIVED),
+                            row("dora@example.com", "Safety", completed="1/6/2024")])
+    assert status(result)["Training History option"] == "ok"
+    assert status(result)["Learning paths and archived data"] == "ok"
+    assert status(result)["Badges (gamification)"] == "ok"
+
+
+def test_a_file_that_cannot_be_read_checks_nothing_else(validate_rows, tmp_path):
+    result = validate_rows([row("ann@example.com", "Safety", completed="1/6/2024")], headers=["Login ID"])
+    assert status(result)["File format and dates"] == "blocking"
+    assert set(list(status(result).values())[1:]) == {"unknown"}
+    assert items(result)["Credits"]["detail"] == "Not checked: the file cannot be read."
+
+
+def test_at_most_twenty_courses_are_named():
+    facts = {"course_capacity": [
+        {"name": f"Course {i:02d}", "kind": "ilt", "incoming": 1, "archived": 0, "live_awarded": 0,
+         "certificate_name": None, "course_credits": 0, "badge": None, "recertification": False,
+         "recertification_period_days": None}
+        for i in range(23)
+    ], "file_archive": [{"archived": 0, "training_history": None, "gamification": None, "learning_paths": 0}]}
+    shell = {i["item"]: i for i in readiness.checklist(empty_findings(), facts)}["Instructor-led shell courses"]
+    assert shell["count"] == 23
+    assert shell["names"] == [f"Course {i:02d}" for i in range(20)] + ["and 3 more"]
+
+
+def test_the_checklist_is_in_the_json_summary(validate_rows, tmp_path):
+    from enrollment_migrate import runs
+    from enrollment_migrate.options import RunOptions
+
+    result = validate_rows([row("ann@example.com", "Safety", completed="1/6/2024")])
+    plan = runs.RunPlan("r", "validate", "m.csv", dt.datetime(2025, 1, 15), tmp_path, "0" * 64, RunOptions(IMPORT_DATE))
+    summary = runs.summary(plan, result, result.state)
+    assert [i["item"] for i in summary["readiness"]] == ORDER
+    assert set(summary["readiness"][0]) == {"item", "status", "detail", "count", "rule", "names"}
+    assert pl.DataFrame(summary["readiness"])["status"].is_in(["ok", "attention", "blocking", "unknown"]).all()
