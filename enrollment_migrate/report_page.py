@@ -158,7 +158,12 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
         written=_written_table(run) if run["applied_at"] is not None else None,
         rollback_until=rollback_deadline(run),
         rollback_open=rollback_open(run, built_at),
+        readiness_marks=READINESS_MARKS,
     )
+
+
+# The checklist's statuses as words with a sign: read without colour, and by screen readers.
+READINESS_MARKS = {"ok": "✔ ok", "attention": "! attention", "blocking": "✘ blocking", "unknown": "? unknown"}
 
 
 def run_facts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:

@@ -137,6 +137,20 @@ def test_a_file_full_of_errors_will_not_go_in_and_says_what_to_fix(pages):
         assert f"{code} ({rule.severity.value}): {count} finding" in text
 
 
+def test_ready_to_migrate_comes_right_after_the_verdict_with_every_step(pages):
+    page = pages["sample"]
+    html, summary = html_of(page), page["summary"]
+    assert html.index('id="readiness"') < html.index('id="counts"')  # near the top
+    statuses = re.findall(r'<li class="step (\w+)" data-status="\w+">', html)
+    assert statuses == [item["status"] for item in summary["readiness"]]
+    text = text_of(html)
+    for item in summary["readiness"]:
+        assert item["item"] in text
+        if item["status"] != "ok":
+            assert item["detail"] in text
+    assert re.search(r"\? unknown Badges \(gamification\) ?: Does the portal use gamification\?", text)
+
+
 def test_samples_are_at_most_20_per_rule_with_a_link_to_all_findings(pages):
     html = html_of(pages["errors"])
     text = text_of(html)
@@ -418,6 +432,9 @@ def test_without_colour_the_verdict_is_still_read(pages, browser):
     page.add_style_tag(content="html { filter: grayscale(1); }")
 
     assert page.locator("#verdict").inner_text().startswith("Will not go in")
+    # each step of the checklist says its status in words
+    steps = page.locator("#readiness li .status").all_inner_texts()
+    assert steps and all(step.split()[-1] in ("ok", "attention", "blocking", "unknown") for step in steps)
     assert page.locator("#verdict .icon svg").get_attribute("aria-hidden") == "true"
     page.close()
 
