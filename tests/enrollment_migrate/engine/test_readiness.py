@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 
 from conftest import IMPORT_DATE, row
 from enrollment_migrate.engine import readiness
@@ -131,3 +132,67 @@ def test_the_checklist_is_in_the_json_summary(validate_rows, tmp_path):
     assert [i["item"] for i in summary["readiness"]] == ORDER
     assert set(summary["readiness"][0]) == {"item", "status", "detail", "count", "rule", "names"}
     assert pl.DataFrame(summary["readiness"])["status"].is_in(["ok", "attention", "blocking", "unknown"]).all()
+
+
+# Every item in each status it can take: (rows, portal set-up SQL, item, status).
+LIVE = "1/6/2024"
+MATRIX = [
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "File format and dates", "ok"),
+    ([row("ghost@example.com", "Safety", completed=LIVE)], [], "File format and dates", "blocking"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Scores and statuses", "ok"),
+    ([row("ann@example.com", "Safety", status="Done")], [], "Scores and statuses", "blocking"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Date sequencing", "ok"),
+    ([row("ann@example.com", "Safety", completed="1/1/2024", started="1/6/2024")], [], "Date sequencing", "blocking"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Duplicates and existing enrollments", "ok"),
+    ([row("ann@example.com", "Safety", completed=LIVE)] * 2, [], "Duplicates and existing enrollments", "attention"),
+    ([row("ann@example.com", "Licensed", completed=LIVE)], [], "Licenses and ILT places", "ok"),
+    ([row(login, "Licensed", completed=LIVE) for login in ("ann@example.com", "dora@example.com", "carl@example.com")],
+     [], "Licenses and ILT places", "blocking"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Reminders", "ok"),
+    ([row("ann@example.com", "Noisy", completed=LIVE)], [], "Reminders", "attention"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Certificates", "ok"),
+    ([row("ann@example.com", "Privacy", completed=LIVE)], [], "Certificates", "attention"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Credits", "ok"),
+    ([row("ann@example.com", "Privacy", completed=LIVE)], [], "Credits", "attention"),
+    ([row("ann@example.com", "Privacy", completed=LIVE)], ["insert into portal_settings values ('gamification', false)"],
+     "Badges (gamification)", "ok"),
+    ([row("ann@example.com", "Privacy", completed=LIVE)], ["insert into portal_settings values ('gamification', true)"],
+     "Badges (gamification)", "attention"),
+    ([row("ann@example.com", "Privacy", completed=LIVE)], [], "Badges (gamification)", "unknown"),
+    ([row("ann@example.com", "Recert", completed=ARCHIVED)],
+     ["update courses set recertification_period_days = 365 where name = 'Recert'"], "Recertification", "ok"),
+    ([row("ann@example.com", "Recert", completed="1/6/2023"), row("ann@example.com", "Recert", completed=LIVE)],
+     [], "Recertification", "attention"),
+    ([row("ann@example.com", "Recert", completed=ARCHIVED)], [], "Recertification", "unknown"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Learning paths and archived data", "ok"),
+    ([row("ann@example.com", "Safety", completed=ARCHIVED)],
+     ["insert into learning_paths select 'Onboarding', course_id from courses where name = 'Safety'"],
+     "Learning paths and archived data", "attention"),
+    ([row("ann@example.com", "Safety", completed=ARCHIVED)], [], "Learning paths and archived data", "unknown"),
+    ([row("ann@example.com", "Safety", completed=ARCHIVED)],
+     ["insert into portal_settings values ('training_history', true)"], "Training History option", "ok"),
+    ([row("ann@example.com", "Safety", completed=ARCHIVED)],
+     ["insert into portal_settings values ('training_history', false)"], "Training History option", "attention"),
+    ([row("ann@example.com", "Safety", completed=ARCHIVED)], [], "Training History option", "unknown"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Instructor-led shell courses", "ok"),
+    ([row("ann@example.com", "Workshop", completed=LIVE)], [], "Instructor-led shell courses", "attention"),
+    ([row("ghost@example.com", "Safety", completed=LIVE)], [], "Module statuses", "ok"),  # nothing migrated
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Module statuses", "attention"),
+]
+
+
+@pytest.mark.parametrize(("rows", "setup", "item", "expected"), MATRIX,
+                         ids=[f"{item}-{expected}" for _, _, item, expected in MATRIX])
+def test_each_item_in_each_status_it_can_take(validate_rows, portal_db, rows, setup, item, expected):
+    for statement in setup:
+        portal_db.execute(statement)
+    try:
+        result = validate_rows(rows)
+    finally:
+        portal_db.execute("update courses set recertification_period_days = null")
+    assert status(result)[item] == expected, items(result)[item]
+
+
+
+def test_the_matrix_covers_every_item():
+    assert {item for _, _, item, _ in MATRIX} == set(ORDER)
