@@ -153,6 +153,7 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
         by_year_table=_by_year_table(summary["by_year"]) if summary["by_year"] else None,
         split_chart=both_widths(split_chart, split_counts(summary, stores)),
         split_applied=run["state"] in ("applied", "expired", "rolled_back"),
+        awards_heading=awards_heading(run["state"]),
         capacity_table=_capacity_table(capacity) if capacity.height else None,
         capacity_short=int((capacity["short_by"] > 0).sum()),
         written=_written_table(run) if run["applied_at"] is not None else None,
@@ -446,9 +447,18 @@ def _capacity_table(capacity: pl.DataFrame) -> str:
     return _html(table.fmt_integer(columns=["total", "used_by_others", "needed", "available"]))
 
 
+def awards_heading(state: str) -> str:
+    """What the award tiles count: made, made and then removed, or to be made."""
+    return {
+        "applied": "Awards made", "expired": "Awards made",
+        "rolled_back": "Awards made, then removed by the rollback",
+    }.get(state, "Awards to be made")
+
+
 def _written_table(run: dict[str, Any]) -> str:
     written = pl.DataFrame({
-        "what": ["live enrollments", "archived enrollments", "certificates", "credit awards", "badges"],
+        # rows, not amounts: the award tiles above give the credits' sum
+        "what": ["live enrollments", "archived enrollments", "certificates", "credit rows", "badges"],
         "rows": [run[key] for key in ("enrollments", "archived", "certificates", "credits", "badges")],
     })
     table = _table(written, "written", {"what": "written", "rows": "rows"})

@@ -241,9 +241,11 @@ def test_an_applied_run_says_what_was_written_and_until_when_it_can_be_rolled_ba
     assert re.search(r'id="rollback-until">([^<]*)<', html).group(1) == until
     applied = text[text.index("What was written"):]
     for label, count in zip(["live enrollments", "archived enrollments", "certificates",
-                             "credit awards", "badges"], written, strict=True):
+                             "credit rows", "badges"], written, strict=True):
         assert f"{label} {count}" in applied
     assert "Awards made" in text
+    # the credits' sum and their rows are named apart, so that they cannot be taken for each other
+    assert f"{page['summary']['credits']} credits earned (their sum)" in text
 
 
 # --- built from what is stored ---------------------------------------------------------------------
@@ -275,6 +277,7 @@ def test_a_rollback_rebuilds_the_page_of_its_run(tmp_path, prefect_harness):
     text = text_of(page.read_text(encoding="utf-8"))
     assert "Rolled back" in text and "the file may be run again" in text
     assert "It can be rolled back until" not in text
+    assert "Awards made, then removed by the rollback" in text
 
 
 def test_a_page_that_cannot_be_built_leaves_the_run_as_it_was(tmp_path, caplog):
