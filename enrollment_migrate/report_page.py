@@ -297,6 +297,10 @@ def split_counts(summary: dict[str, Any], stores: dict[str, int]) -> pl.DataFram
 # that its text keeps its size on a phone instead of shrinking with the drawing.
 CHART_WIDTHS = {"wide": 640, "narrow": 300}
 FONT_SIZE = 12
+# The SVG's text is laid out with the fonts vl-convert measures, and drawn with the reader's: a
+# wider sans-serif (Chromium's on Debian draws "not migrated (errors)" 11 pixels wider) would be
+# cut at the drawing's edge. A margin on each side takes that up.
+CHART_PADDING = {"left": 28, "right": 28, "top": 6, "bottom": 6}
 
 
 def _svg(chart: Any) -> str:
@@ -305,7 +309,7 @@ def _svg(chart: Any) -> str:
 
     chart = chart.configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE).configure_legend(
         labelFontSize=FONT_SIZE, labelLimit=0
-    ).configure_text(fontSize=FONT_SIZE)
+    ).configure_text(fontSize=FONT_SIZE).properties(padding=CHART_PADDING)
     # No base URL is allowed: a spec that named remote data would fail here, never on the laptop.
     # The SVG's text is Vega's, which escapes it; the data are counts and this module's labels.
     # Not validated against the Vega-Lite schema on each run (a fifth of the page's time): the
@@ -345,7 +349,7 @@ def by_year_chart(by_year: list[dict[str, int]], cutoff: dt.date, width: int) ->
         y=alt.Y("sum(records):Q", title="records", stack="zero",
                 axis=alt.Axis(tickMinStep=1, format=",d")),
         color=alt.Color(
-            "kind:N", title=None, legend=alt.Legend(orient="top", direction="vertical"),
+            "kind:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical"),
             scale=alt.Scale(domain=list(kinds.values()), range=[COMPLETED_COLOUR, OPEN_COLOUR]),
         ),
         order=alt.Order("kind:N"),
@@ -354,9 +358,13 @@ def by_year_chart(by_year: list[dict[str, int]], cutoff: dt.date, width: int) ->
     line = alt.Chart(mark).mark_rule(strokeDash=[6, 4], strokeWidth=2, color="#222").encode(
         x=alt.X("cutoff:T", scale=x_scale)
     )
-    label = alt.Chart(mark).mark_text(align="left", baseline="top", dx=4, dy=2, color="#222").encode(
-        x=alt.X("cutoff:T", scale=x_scale), y=alt.value(0), text="label:N"
-    )
+    # The label sits above the bars (never over one), on the side of the line with more room.
+    first = dt.date(min(counts["year"].min(), cutoff.year), 1, 1)
+    last = dt.date(max(counts["year"].max(), cutoff.year) + 1, 1, 1)
+    right_half = (cutoff - first) > (last - first) / 2
+    label = alt.Chart(mark).mark_text(
+        align="right" if right_half else "left", baseline="bottom", dx=-4 if right_half else 4, dy=-4, color="#222",
+    ).encode(x=alt.X("cutoff:T", scale=x_scale), y=alt.value(0), text="label:N")
     chart = alt.layer(bars, line, label).properties(
         width=width, height=220,
         description="Records by year: completed by completion year, open by enrollment year; "

@@ -393,6 +393,22 @@ def _shown(page, selector: str) -> bool:
     return box is not None and box["width"] > 0 and box["height"] > 0
 
 
+# Each shown chart's texts that reach outside its SVG's box: [chart, text, pixels out].
+TEXT_OUTSIDE_ITS_CHART = """() => {
+  const outside = [];
+  for (const svg of document.querySelectorAll('figure svg')) {
+    const box = svg.getBoundingClientRect();
+    if (box.width === 0) continue;  // the chart drawn for the other width
+    for (const text of svg.querySelectorAll('text')) {
+      const r = text.getBoundingClientRect();
+      const out = Math.max(box.left - r.left, r.right - box.right, box.top - r.top, r.bottom - box.bottom);
+      if (r.width > 0 && out > 0.5) outside.push([svg.closest('figure').id, text.textContent, Math.round(out)]);
+    }
+  }
+  return outside;
+}"""
+
+
 @needs_chromium
 @pytest.mark.parametrize("name", ["errors", "applied"])
 def test_the_page_renders_in_chromium_wide_and_narrow_without_the_network(pages, browser, tmp_path, name):
@@ -417,6 +433,9 @@ def test_the_page_renders_in_chromium_wide_and_narrow_without_the_network(pages,
             assert page.locator(f"{svg} .mark-rect path").count() >= 1  # bars were drawn
         # Nothing sticks out sideways: a phone scrolls down only.
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+        # No text of a chart lies outside its drawing, where it would be cut: the reader's fonts
+        # are not the ones the drawing was measured with.
+        assert page.evaluate(TEXT_OUTSIDE_ITS_CHART) == [], width
         shot = tmp_path / f"report-{name}-{width}px.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
