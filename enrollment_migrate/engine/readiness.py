@@ -166,9 +166,11 @@ ITEMS = (
 )
 
 
-def checklist(findings: pl.DataFrame, facts: Facts | None) -> list[dict[str, Any]]:
+def checklist(findings: pl.DataFrame, facts: Facts | None, skip_invalid_rows: bool = False) -> list[dict[str, Any]]:
     """The checklist's items, in the guide's order, as the JSON summary lists them. `facts`:
-    None when the file could not be read (the rest of the list was not checked)."""
+    None when the file could not be read (the rest of the list was not checked). A step is
+    blocking when its findings would stop the migration: fatal ones always, errors unless
+    --skip-invalid-rows drops their rows (then they ask for attention)."""
     items = []
     for item in ITEMS:
         codes = [rule.code for rule in item.rules]
@@ -176,7 +178,7 @@ def checklist(findings: pl.DataFrame, facts: Facts | None) -> list[dict[str, Any
         if facts is None and item is not ITEMS[0]:
             answer = Answer("unknown", "Not checked: the file cannot be read.")
         else:
-            answer = (item.fact(facts, found) if item.fact else None) or _from_rules(item, found)
+            answer = (item.fact(facts, found) if item.fact else None) or _from_rules(item, found, skip_invalid_rows)
         names = answer.names
         shown = list(names[:MAX_NAMED]) + ([f"and {len(names) - MAX_NAMED} more"] if len(names) > MAX_NAMED else [])
         items.append({
@@ -190,11 +192,12 @@ def checklist(findings: pl.DataFrame, facts: Facts | None) -> list[dict[str, Any
     return items
 
 
-def _from_rules(item: Item, found: pl.DataFrame) -> Answer:
+def _from_rules(item: Item, found: pl.DataFrame, skip_invalid_rows: bool) -> Answer:
     if not found.height:
         checked = ", ".join(rule.code for rule in item.rules)
         return Answer("ok", f"No finding ({checked}).")
-    blocking = found.filter(pl.col("severity").is_in([Severity.FATAL, Severity.ERROR]))
+    stopping = [Severity.FATAL] if skip_invalid_rows else [Severity.FATAL, Severity.ERROR]
+    blocking = found.filter(pl.col("severity").is_in(stopping))
     status: Status = "blocking" if blocking.height else "attention"
     by_rule = found.group_by("rule").len().sort(["len", "rule"], descending=[True, False])
     said = "; ".join(f"{_n(n, 'finding')} of {code}" for code, n in by_rule.iter_rows())
@@ -216,7 +219,7 @@ def with_findings(items: list[dict[str, Any]], findings: pl.DataFrame) -> list[d
     """The checklist again once findings were added to a result (a rejected file): the items made
     of rules alone are answered anew, the others keep their answer."""
     by_name = {item.name: item for item in ITEMS}
-    again = checklist(findings, {})
+    again = checklist(findings, {}, skip_invalid_rows=True)  # what it adds is fatal
     return [fresh if not by_name[old["item"]].fact else old for old, fresh in zip(items, again, strict=True)]
 
 

@@ -81,6 +81,15 @@ def test_errors_block_and_warnings_ask_for_attention(validate_rows, portal_db):
     assert checked["Instructor-led shell courses"]["names"] == ["Workshop"]
 
 
+def test_errors_whose_rows_are_skipped_ask_for_attention_fatal_ones_still_block(validate_rows):
+    rows = [row("ann@example.com", "Safety", completed="1/6/2024"), row("ghost@example.com", "Safety", completed="1/6/2024"),
+            row("dora@example.com", "Safety", completed="1/1/2024", started="1/6/2024")]
+    skipping = validate_rows(rows, skip_invalid_rows=True)
+    assert status(skipping)["File format and dates"] == "attention"  # unknown_user: the row is dropped
+    assert status(skipping)["Date sequencing"] == "blocking"  # date_sequence is fatal
+    assert status(validate_rows(rows))["File format and dates"] == "blocking"
+
+
 def test_what_the_portal_does_not_say_is_a_question_never_ok(validate_rows, portal_db):
     portal_db.execute("update courses set recertification = true where name = 'Privacy'")
     try:
