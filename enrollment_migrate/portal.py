@@ -66,29 +66,27 @@ def load_portal(
     loaded = PortalLoad()
     with transaction(con):
         if staged_users is not None:
-            with registered(con, staged_users=staged_users):
-                execute_script(con, "upsert_users")
-            loaded.users = staged_users.height
+            loaded.users = _stored(con, "upsert_users", staged_users=staged_users)
         if staged_courses is not None:
-            with registered(con, staged_courses=staged_courses):
-                execute_script(con, "upsert_courses")
-            loaded.courses = staged_courses.height
+            loaded.courses = _stored(con, "upsert_courses", staged_courses=staged_courses)
         if enrollments:
             staged = _checked_enrollments(con, enrollments, import_date or dt.datetime.now(dt.UTC).date())
-            with registered(con, staged_enrollments=staged):
-                execute_script(con, "replace_portal_enrollments")
-            loaded.enrollments = staged.height
+            loaded.enrollments = _stored(con, "replace_portal_enrollments", staged_enrollments=staged)
         if staged_paths is not None:
             # After the courses: a path may name a course the same load adds.
             _refuse_unknown_courses(con, learning_paths, staged_paths)
-            with registered(con, staged_learning_paths=staged_paths):
-                execute_script(con, "replace_learning_paths")
-            loaded.learning_paths = staged_paths.height
+            loaded.learning_paths = _stored(con, "replace_learning_paths", staged_learning_paths=staged_paths)
         if staged_settings is not None:
-            with registered(con, staged_settings=staged_settings):
-                execute_script(con, "replace_portal_settings")
-            loaded.settings = staged_settings.height
+            loaded.settings = _stored(con, "replace_portal_settings", staged_settings=staged_settings)
     return loaded
+
+
+def _stored(con: duckdb.DuckDBPyConnection, script: str, **staged: pl.DataFrame) -> int:
+    """Run a load script with its staged rows registered under the name it reads; how many."""
+    with registered(con, **staged):
+        execute_script(con, script)
+    (rows,) = staged.values()
+    return rows.height
 
 
 def _read_users(path: Path) -> pl.DataFrame:
