@@ -28,6 +28,10 @@ run: $(STAMP)
 	$(BIN)/enrollment-migrate $(DEMO) portal load --users $(SAMPLE)/portal_users.csv \
 		--courses $(SAMPLE)/portal_courses.csv --enrollments $(SAMPLE)/portal_enrollments.csv \
 		--learning-paths $(SAMPLE)/portal_learning_paths.csv --settings $(SAMPLE)/portal_settings.csv
+	@echo "--- A file with problems: validate says what to fix and what is not ready (exit status 1)"
+	$(BIN)/enrollment-migrate $(DEMO) validate $(SAMPLE)/migration_with_problems.csv --import-date 2025-01-15; \
+		test $$? -eq 1
+	@echo "--- The sample file: validated and applied in one transaction"
 	$(BIN)/enrollment-migrate $(DEMO) run $(SAMPLE)/migration.csv --import-date 2025-01-15
 	$(BIN)/enrollment-migrate $(DEMO) runs
 

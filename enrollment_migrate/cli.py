@@ -471,6 +471,7 @@ def _print_readiness(items: list[dict[str, Any]]) -> None:
     table = Table("step", "status", "", title="Ready to migrate?", title_justify="left", show_header=False,
                   box=None, padding=(0, 1))
     table.columns[0].no_wrap = True
+    table.columns[2].overflow = "fold"  # a rule's code is one long word: folded, never cut
     for item in items:
         table.add_row(item["item"], READINESS_MARKS[item["status"]],
                       "" if item["status"] == "ok" else item["detail"])

@@ -5,6 +5,7 @@ fixture does not hold)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -205,3 +206,26 @@ def test_each_item_in_each_status_it_can_take(validate_rows, portal_db, rows, se
 
 def test_the_matrix_covers_every_item():
     assert {item for _, _, item, _ in MATRIX} == set(ORDER)
+
+
+def test_make_run_shows_every_status(tmp_path):
+    """The demo (`make run`) validates the sample file with problems, then applies the sample:
+    together their checklists show each status at least once."""
+    from enrollment_migrate import portal, warehouse
+    from enrollment_migrate.engine import check_file
+    from enrollment_migrate.options import RunOptions
+
+    sample = Path(__file__).resolve().parents[3] / "data" / "sample"
+    shown = set()
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        portal.load_portal(
+            con, users=sample / "portal_users.csv", courses=sample / "portal_courses.csv",
+            enrollments=sample / "portal_enrollments.csv", learning_paths=sample / "portal_learning_paths.csv",
+            settings=sample / "portal_settings.csv", import_date=IMPORT_DATE,
+        )
+        problems = check_file(sample / "migration_with_problems.csv", con, RunOptions(IMPORT_DATE))
+        applied = check_file(sample / "migration.csv", con, RunOptions(IMPORT_DATE))
+    assert (problems.state, applied.state) == ("invalid", "valid")
+    for result in (problems, applied):
+        shown |= {item["status"] for item in result.readiness}
+    assert shown == {"ok", "attention", "blocking", "unknown"}
