@@ -54,7 +54,7 @@ def write_outputs(prepared: Path, out: str, portal_out: str | None) -> dict[str,
     report = json.loads((prepared / "report.json").read_text(encoding="utf-8"))
     if report["state"] == PREPARED:
         rows = pl.read_parquet(prepared / "rows.parquet")
-        report["values_neutralised"] = output.write_template_csv(rows, Path(out))
+        report["formula_like_values"] = output.write_template_csv(rows, Path(out))
         report["out"] = out
         if portal_out:
             report["portal_files"] = output.write_portal_files(rows, Path(portal_out))

@@ -47,7 +47,9 @@ class PreparationReport:
     dates: list[dict[str, Any]] = field(default_factory=list)  # DateColumnReport as dicts
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)  # {"rule", "rows", "message"}
-    values_neutralised: int = 0  # text values prefixed with ' so no spreadsheet runs them
+    # Values a spreadsheet would run as formulas, kept exactly: {"count", "examples": [{"row",
+    # "column", "value"}]} (output.formula_like).
+    formula_like_values: dict[str, Any] = field(default_factory=lambda: {"count": 0, "examples": []})
     portal_files: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -92,8 +94,15 @@ def summary_text(report: dict[str, Any]) -> str:
             if date["with_time_of_day"]:
                 line += f"; {date['with_time_of_day']} had a time of day, {date['shifted_by_timezone']} shifted to the UTC date"
             lines.append(line)
-    if report["values_neutralised"]:
-        lines.append(f"Values prefixed with ' so that no spreadsheet runs them as formulas: {report['values_neutralised']}")
+    formulas = report["formula_like_values"]
+    if formulas["count"]:
+        shown = ", ".join(f"row {e['row']} {e['column']} {e['value']!r}" for e in formulas["examples"])
+        lines.append(
+            f"{formulas['count']} values start as a spreadsheet formula would (=, +, -, @) and are kept "
+            f"exactly, as the platform needs them: {shown}"
+            + (" …" if formulas["count"] > len(formulas["examples"]) else "")
+            + ". Do not open and re-save the file in a spreadsheet, which could run or change them."
+        )
     if report.get("portal_files"):
         files = report["portal_files"]
         lines.append(f"Portal files: {files['users']} ({files['user_count']} users), "

@@ -36,7 +36,7 @@ def as_dates(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_the_adapter_maps_as_the_independent_test_mapping_does(source):
-    adapted, _ = template_frame(OuladAdapter().frames(OULAD))
+    adapted = template_frame(OuladAdapter().frames(OULAD))
     expected = as_template(source)
     assert adapted.columns[:7] == expected.columns
     assert adapted["Enrollment Access Expires Date"].null_count() == adapted.height

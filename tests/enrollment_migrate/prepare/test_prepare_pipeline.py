@@ -4,6 +4,7 @@ says what to decide."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -122,7 +123,7 @@ def test_a_column_where_every_day_is_12_or_less_is_refused(tmp_path):
     assert "d/m/yyyy or m/d/yyyy" in decision.message
 
 
-def test_constants_formats_and_neutralised_formulas(tmp_path):
+def test_constants_formats_and_formula_like_values_kept_exactly(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text(
         "first,last,course,state\nann,lee,=HYPERLINK(\"http://x\"),Not Started\nbob,,Privacy,not started\n",
@@ -135,13 +136,37 @@ def test_constants_formats_and_neutralised_formulas(tmp_path):
         "Enrollment Created Date": {"constant": "2024-01-01"},
     }}))
     out = tmp_path / "migration.csv"
-    assert write_template_csv(prepared.rows, out) == 1
+    found = write_template_csv(prepared.rows, out)
+    assert found == {"count": 1, "examples": [{"row": 2, "column": "Course Name", "value": '=HYPERLINK("http://x")'}]}
     rows = pl.read_csv(out, infer_schema=False).rows()
-    assert rows[0][:3] == ("ann.lee@example.com", "'=HYPERLINK(\"http://x\")", "1/1/2024")
+    assert rows[0][:3] == ("ann.lee@example.com", '=HYPERLINK("http://x")', "1/1/2024")  # as it is
     assert rows[1][:3] == (None, "Privacy", "1/1/2024")
     assert prepared.report.warnings == [
         {"rule": "blank_login_id", "rows": 1, "message": "1 rows have no Login ID"},
     ]
+
+
+def test_a_name_that_starts_like_a_formula_reaches_the_portal_unchanged(tmp_path, portal_db):
+    """A course really called '@Home Working' and a username '@x': validate finds them, because
+    the prepared file and the portal files hold them exactly; the report names them."""
+    from enrollment_migrate import portal
+    from enrollment_migrate.prepare.output import write_portal_files
+
+    path = tmp_path / "export.csv"
+    path.write_text("user,course,state,done\n@x,@Home Working,Completed,2024-06-01\n", encoding="utf-8")
+    prepared = prepare(path, parse_mapping({"columns": {
+        "Login ID": "user", "Course Name": "course", "Enrollment Status": "state", "Enrollment Completed Date": "done",
+    }}))
+    out = tmp_path / "migration.csv"
+    found = write_template_csv(prepared.rows, out)
+    assert [e["value"] for e in found["examples"]] == ["@x", "@Home Working"]
+    files = write_portal_files(prepared.rows, tmp_path / "portal")
+    portal.load_portal(portal_db, users=Path(files["users"]), courses=Path(files["courses"]))
+    result = check_file(out, portal_db, RunOptions(IMPORT_DATE))
+    assert result.state == "valid", result.findings.to_dicts()
+    report = prepared.report.as_dict() | {"formula_like_values": found, "out": str(out), "state": "prepared"}
+    text = summary_text(report)
+    assert "row 2 Course Name '@Home Working'" in text and "Do not open and re-save the file" in text
 
 
 def test_rules_validate_will_apply_are_foreseen(tmp_path):
