@@ -16,8 +16,9 @@ from enrollment_migrate.prepare.mapping import DATE_HEADERS, TEMPLATE_HEADERS, M
 from enrollment_migrate.prepare.report import NEEDS_DECISIONS, PREPARED, PreparationReport
 from enrollment_migrate.prepare.sources import SourceDescription, SourceTable, read_source, tidy_values
 from enrollment_migrate.prepare.vocabulary import DROP, ROW, SourceUnreadable
+from enrollment_migrate.prepare.scores import convert_scores
 from enrollment_migrate.prepare.statuses import BLANK_WORD, map_statuses
-from schemas.template import STATUS
+from schemas.template import SCORE, STATUS
 
 
 @dataclass
@@ -74,6 +75,9 @@ def prepare_rows(table: SourceTable, mapping: Mapping) -> Prepared:
         if conversion.dates is not None:
             converted[header] = conversion.dates
     rows = kept.with_columns(**converted) if not decisions else kept
+    scores = convert_scores(rows, SCORE.header)
+    rows = rows.with_columns(scores.scores)
+    report.scores = scores.report
 
     sources = column_sources(values, mapping)
     report.columns = [

@@ -47,6 +47,8 @@ class PreparationReport:
     dates: list[dict[str, Any]] = field(default_factory=list)  # DateColumnReport as dicts
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)  # {"rule", "rows", "message"}
+    # scores.convert_scores: {"decimal_comma", "percent", "not_numbers", "not_number_count"}
+    scores: dict[str, Any] = field(default_factory=dict)
     # Values a spreadsheet would run as formulas, kept exactly: {"count", "examples": [{"row",
     # "column", "value"}]} (output.formula_like).
     formula_like_values: dict[str, Any] = field(default_factory=lambda: {"count": 0, "examples": []})
@@ -94,6 +96,14 @@ def summary_text(report: dict[str, Any]) -> str:
             if date["with_time_of_day"]:
                 line += f"; {date['with_time_of_day']} had a time of day, {date['shifted_by_timezone']} shifted to the UTC date"
             lines.append(line)
+    scores = report.get("scores") or {}
+    if scores.get("decimal_comma") or scores.get("percent") or scores.get("not_number_count"):
+        line = (f"Scores: {scores['decimal_comma']} with a decimal comma and {scores['percent']} with a "
+                "percent sign read as numbers")
+        if scores["not_number_count"]:
+            named = ", ".join(f"row {e['row']}: {e['value']!r}" for e in scores["not_numbers"])
+            line += f"; {scores['not_number_count']} still not a number ({named})"
+        lines.append(line)
     formulas = report["formula_like_values"]
     if formulas["count"]:
         shown = ", ".join(f"row {e['row']} {e['column']} {e['value']!r}" for e in formulas["examples"])
