@@ -19,7 +19,8 @@ import polars as pl
 
 from enrollment_migrate.prepare.vocabulary import AUTO, ROW, SourceOptions, SourceUnreadable
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+# Spreadsheets calamine reads, by suffix, and the kind the report names.
+SPREADSHEETS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xlsb": "xlsb", ".xls": "xls", ".ods": "ods"}
 SEPARATORS = (",", ";", "\t", "|")
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -61,12 +62,8 @@ def read_source(path: str | Path, options: SourceOptions) -> SourceTable:
     path = Path(path)
     if not path.is_file():
         raise SourceUnreadable(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        frame, description = _read_excel(path, options)
-    elif path.suffix.lower() == ".xls":
-        raise SourceUnreadable(
-            f"{path}: the old Excel .xls format is not read; save it as .xlsx or CSV"
-        )
+    if path.suffix.lower() in SPREADSHEETS:
+        frame, description = _read_spreadsheet(path, options)
     else:
         frame, description = _read_csv(path, options)
     return SourceTable(tidy_values(frame, options.blank_values), description)
@@ -99,13 +96,24 @@ def tidy_values(frame: pl.DataFrame, blank_values: tuple[str, ...] = ()) -> pl.D
     return frame
 
 
-def _read_excel(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceDescription]:
+def _read_spreadsheet(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceDescription]:
+    """.xlsx, .xlsm, .xlsb, the old .xls and OpenDocument .ods, all read by calamine."""
     import fastexcel
 
+    kind = SPREADSHEETS[path.suffix.lower()]
+    with path.open("rb") as handle:
+        head = handle.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<"):
+        # A workbook starts with its container's signature (zip, OLE); some systems export an
+        # HTML (or XML) table and name it .xls, which spreadsheets open anyway.
+        raise SourceUnreadable(
+            f"{path}: an HTML table saved with a {path.suffix} name, not a workbook: open it in a "
+            "spreadsheet and save it as .xlsx, or as CSV UTF-8"
+        )
     try:
         sheets = fastexcel.read_excel(str(path)).sheet_names
     except Exception as exc:  # noqa: BLE001 - fastexcel raises its own exception types
-        raise SourceUnreadable(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        raise SourceUnreadable(f"{path}: not a readable {path.suffix} workbook ({exc})") from None
     sheet = options.sheet if options.sheet is not None else 0
     if isinstance(sheet, int) and not 0 <= sheet < len(sheets):
         raise SourceUnreadable(f"{path}: there is no sheet {sheet} (sheets, from 0: {', '.join(sheets)})")
@@ -118,7 +126,7 @@ def _read_excel(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, Sourc
         frame = pl.read_excel(path, engine="calamine", sheet_name=name, infer_schema_length=0)
     except Exception as exc:  # noqa: BLE001
         raise SourceUnreadable(f"{path}, sheet {name!r}: cannot be read ({exc})") from None
-    return frame, SourceDescription(str(path), "xlsx", sheet=name)
+    return frame, SourceDescription(str(path), kind, sheet=name)
 
 
 def _read_csv(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceDescription]:

@@ -1,6 +1,9 @@
-"""Reading sources: encodings (detected or given), byte-order marks, separators, Excel .xlsx."""
+"""Reading sources: encodings (detected or given), byte-order marks, separators, spreadsheets
+(.xlsx, the old .xls, OpenDocument .ods)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import datetime as dt
 
@@ -122,12 +125,86 @@ def test_a_ragged_file_names_the_separator_to_check(tmp_path):
         read_source(path, SourceOptions())
 
 
-def test_a_missing_source_and_old_excel_cannot_run(tmp_path):
+def test_a_missing_source_or_a_broken_workbook_cannot_run(tmp_path):
     with pytest.raises(SourceUnreadable, match="no such file"):
         read_source(tmp_path / "nothing.csv", SourceOptions())
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(SourceUnreadable, match=r"\.xlsx"):
+    with pytest.raises(SourceUnreadable, match=r"not a readable \.xls workbook"):
         read_source(tmp_path / "old.xls", SourceOptions())
+
+
+@pytest.mark.parametrize("html", [
+    b"<html><body><table><tr><td>Email</td></tr></table></body></html>",
+    b"\xef\xbb\xbf\r\n  <TABLE border=1><tr><td>Email</td></tr></TABLE>",
+])
+def test_an_html_table_named_xls_says_what_it_is(tmp_path, html):
+    path = tmp_path / "report.xls"
+    path.write_bytes(html)
+    with pytest.raises(SourceUnreadable, match="an HTML table saved with a .xls name.*save it as .xlsx, or as CSV"):
+        read_source(path, SourceOptions())
+
+
+ENROLLMENTS = [("Email", "Course", "Grade"), ("ann@example.com", "Safety", "85.5"), ("bob", "Privacy", "")]
+
+
+def test_the_old_excel_xls_is_read_by_sheet_name_or_position(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    path = tmp_path / "export.xls"
+    book = xlwt.Workbook()
+    book.add_sheet("Cover").write(0, 0, "exported by an old LMS")
+    sheet = book.add_sheet("Enrollments")
+    for r, values in enumerate(ENROLLMENTS):
+        for c, value in enumerate(values):
+            if value:
+                sheet.write(r, c, float(value) if value == "85.5" else value)
+    book.save(str(path))
+    for chosen in ("Enrollments", 1):
+        table = read_source(path, SourceOptions(sheet=chosen))
+        assert (table.description.kind, table.description.sheet) == ("xls", "Enrollments")
+        assert table.frame.select("Email", "Course", "Grade").rows() == [
+            ("ann@example.com", "Safety", "85.5"), ("bob", "Privacy", None),
+        ]
+
+
+def _ods(path: Path, rows: list[tuple[str, ...]]) -> Path:
+    """A minimal OpenDocument spreadsheet, as LibreOffice reads and writes it."""
+    import zipfile
+
+    cells = "".join(
+        "<table:table-row>" + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+            if value else "<table:table-cell/>" for value in row
+        ) + "</table:table-row>"
+        for row in rows
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="Export">{cells}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as ods:
+        ods.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        ods.writestr("content.xml", content)
+        ods.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def test_an_opendocument_ods_is_read(tmp_path):
+    table = read_source(_ods(tmp_path / "export.ods", ENROLLMENTS), SourceOptions())
+    assert (table.description.kind, table.description.sheet) == ("ods", "Export")
+    assert table.frame.select("Email", "Course", "Grade").rows() == [
+        ("ann@example.com", "Safety", "85.5"), ("bob", "Privacy", None),
+    ]
 
 
 @pytest.fixture
