@@ -51,7 +51,7 @@ BLANK_STATUS_KEYS = ("", "(blank)")
 SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "\\t": "\t"}
 
 _TOP_LEVEL = ("adapter", "adapter_options", "source", "columns", "dates", "statuses")
-_SOURCE_KEYS = ("encoding", "separator", "sheet", "blank_values")
+_SOURCE_KEYS = ("encoding", "separator", "sheet", "blank_values", "header_row")
 _DATE_KEYS = ("format", "two_digit_year_pivot", "source_timezone", "columns")
 _COLUMN_KINDS = ("column", "constant", "format")
 # Without these three a file is of no use; the other template columns may stay blank.
@@ -87,6 +87,11 @@ class ColumnSource:
         return {"column": "column {!r}", "constant": "constant {!r}", "format": "format {!r}"}[
             self.kind
         ].format(self.value)
+
+
+def source_column_names(mapping: Mapping) -> tuple[str, ...]:
+    """The source columns the mapping names (by column, or inside a format)."""
+    return tuple(dict.fromkeys(name for given in mapping.columns.values() for name in given.source_columns))
 
 
 @dataclass(frozen=True)
@@ -241,7 +246,12 @@ def _source_options(value: Any, problems: list[str]) -> SourceOptions:
     if not isinstance(blanks, list) or not all(isinstance(b, (str, int, float)) for b in blanks):
         problems.append(f"source → blank_values: {_shown(blanks)} must be a list of values, e.g. [N/A, '-']")
         blanks = []
-    return SourceOptions(encoding, separator, sheet, tuple(str(b).strip() for b in blanks))
+    header_row = section.get("header_row")
+    if header_row is not None and not (isinstance(header_row, int) and not isinstance(header_row, bool)
+                                       and header_row >= 1):
+        problems.append(f"source → header_row: {_shown(header_row)} must be a row number, 1 for the first")
+        header_row = None
+    return SourceOptions(encoding, separator, sheet, tuple(str(b).strip() for b in blanks), header_row)
 
 
 def template_header(key: Any) -> str | None:

@@ -12,7 +12,7 @@ from enrollment_migrate.prepare.adapters import make_adapter
 from enrollment_migrate.prepare.checks import template_warnings
 from enrollment_migrate.prepare.columns import column_sources, shape_columns
 from enrollment_migrate.prepare.dates import convert_date_column
-from enrollment_migrate.prepare.mapping import DATE_HEADERS, TEMPLATE_HEADERS, Mapping
+from enrollment_migrate.prepare.mapping import DATE_HEADERS, TEMPLATE_HEADERS, Mapping, source_column_names
 from enrollment_migrate.prepare.report import NEEDS_DECISIONS, PREPARED, PreparationReport
 from enrollment_migrate.prepare.sources import SourceDescription, SourceTable, read_source, tidy_values
 from enrollment_migrate.prepare.vocabulary import DROP, ROW, SourceUnreadable
@@ -34,7 +34,7 @@ class Prepared:
 def read(source: str | Path, mapping: Mapping) -> SourceTable:
     """The source as a table: the file read as text, or the mapping's adapter's frame."""
     if mapping.adapter is None:
-        return read_source(source, mapping.source)
+        return read_source(source, mapping.source, source_column_names(mapping))
     adapter = make_adapter(mapping.adapter, mapping.adapter_options)
     if not Path(source).exists():
         raise SourceUnreadable(f"{source}: no such file or folder")

@@ -71,6 +71,9 @@ def summary_text(report: dict[str, Any]) -> str:
         read.append(f"separator {source['separator']!r}" + (" (detected)" if source["separator_detected"] else ""))
     if source.get("sheet"):
         read.append(f"sheet {source['sheet']!r}")
+    if source.get("header_row", 1) != 1:
+        found = " (found by the mapping's column names, below title rows)" if source.get("header_row_found") else ""
+        read.append(f"column names on row {source['header_row']}{found}")
     if source.get("adapter"):
         read.append(f"adapter {source['adapter']}")
     if report["state"] == PREPARED:

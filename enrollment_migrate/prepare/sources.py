@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class SourceDescription:
     separator_detected: bool = False
     sheet: str | None = None
     adapter: str | None = None
+    header_row: int = 1  # the row the column names were taken from (of a sheet's used range)
+    header_row_found: bool = False  # found by the mapping's column names, below title rows
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -58,14 +61,17 @@ class SourceTable:
     description: SourceDescription
 
 
-def read_source(path: str | Path, options: SourceOptions) -> SourceTable:
+def read_source(path: str | Path, options: SourceOptions, columns: tuple[str, ...] = ()) -> SourceTable:
+    """The source as text. `columns`: the source columns the mapping names, by which the header
+    row is found below any title rows when the mapping does not give source.header_row."""
     path = Path(path)
     if not path.is_file():
         raise SourceUnreadable(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     if path.suffix.lower() in SPREADSHEETS:
-        frame, description = _read_spreadsheet(path, options)
+        frame, description = _read_spreadsheet(path, options, columns)
     else:
-        frame, description = _read_csv(path, options)
+        frame, description = _read_csv(path, options, columns)
+    frame = frame.with_row_index(ROW, offset=description.header_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
     return SourceTable(tidy_values(frame, options.blank_values), description)
 
 
@@ -96,7 +102,27 @@ def tidy_values(frame: pl.DataFrame, blank_values: tuple[str, ...] = ()) -> pl.D
     return frame
 
 
-def _read_spreadsheet(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceDescription]:
+_HEADER_SEARCH_ROWS = 50
+_HEADER_SEARCH_CHARS = 1 << 16
+
+
+def header_index(rows: list[list[object]], columns: tuple[str, ...], given: int | None) -> tuple[int, bool]:
+    """The 0-based row of the column names, and whether it was found by them: the one given
+    (1 first), else the first of the top rows that holds every column the mapping names
+    (trimmed, case-insensitive, as columns are matched), else the first row."""
+    if given is not None:
+        return given - 1, False
+    wanted = {name.strip().casefold() for name in columns}
+    for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        held = {str(value).strip().casefold() for value in row if value is not None}
+        if wanted and wanted <= held:
+            return index, index > 0
+    return 0, False
+
+
+def _read_spreadsheet(
+    path: Path, options: SourceOptions, columns: tuple[str, ...] = ()
+) -> tuple[pl.DataFrame, SourceDescription]:
     """.xlsx, .xlsm, .xlsb, the old .xls and OpenDocument .ods, all read by calamine."""
     import fastexcel
 
@@ -121,15 +147,19 @@ def _read_spreadsheet(path: Path, options: SourceOptions) -> tuple[pl.DataFrame,
         raise SourceUnreadable(f"{path}: there is no sheet {sheet!r} (sheets: {', '.join(sheets)})")
     name = sheets[sheet] if isinstance(sheet, int) else sheet
     try:
+        top = pl.read_excel(path, engine="calamine", sheet_name=name, infer_schema_length=0, drop_empty_rows=False,
+                            read_options={"header_row": None, "n_rows": _HEADER_SEARCH_ROWS})
+        header, found = header_index(top.rows(), columns, options.header_row)
         # All text (infer_schema_length=0): a date cell reads as "2024-03-01 00:00:00", a number
         # as "45000" or "85.5"; the date step reads both.
-        frame = pl.read_excel(path, engine="calamine", sheet_name=name, infer_schema_length=0)
+        frame = pl.read_excel(path, engine="calamine", sheet_name=name, infer_schema_length=0,
+                              read_options={"header_row": header})
     except Exception as exc:  # noqa: BLE001
         raise SourceUnreadable(f"{path}, sheet {name!r}: cannot be read ({exc})") from None
-    return frame, SourceDescription(str(path), kind, sheet=name)
+    return frame, SourceDescription(str(path), kind, sheet=name, header_row=header + 1, header_row_found=found)
 
 
-def _read_csv(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceDescription]:
+def _read_csv(path: Path, options: SourceOptions, columns: tuple[str, ...] = ()) -> tuple[pl.DataFrame, SourceDescription]:
     data = path.read_bytes()
     if not data.strip():
         raise SourceUnreadable(f"{path}: the file is empty")
@@ -144,6 +174,13 @@ def _read_csv(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceD
     separator = options.separator
     if separator == AUTO:
         separator = detect_separator(text)
+    try:  # the top of the file is enough to find the column names
+        top = list(itertools.islice(
+            csv.reader(io.StringIO(text[:_HEADER_SEARCH_CHARS], newline=""), delimiter=separator), _HEADER_SEARCH_ROWS,
+        ))
+    except csv.Error:
+        top = []
+    header, found = header_index(top, columns, options.header_row)
     # Polars reads UTF-8: UTF-8 bytes go as they are (less the mark), others as re-encoded text.
     utf8 = data.removeprefix(codecs.BOM_UTF8) if codecs.lookup(encoding).name.startswith("utf-8") else None
     try:
@@ -152,6 +189,7 @@ def _read_csv(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceD
             separator=separator,
             infer_schema=False,
             raise_if_empty=False,
+            skip_rows=header,  # title rows above the column names
         )
     except pl.exceptions.PolarsError as exc:
         raise SourceUnreadable(
@@ -161,6 +199,7 @@ def _read_csv(path: Path, options: SourceOptions) -> tuple[pl.DataFrame, SourceD
     description = SourceDescription(
         str(path), "csv", encoding=encoding.removesuffix("-sig"), encoding_detected=detected,
         byte_order_mark=bom, separator=separator, separator_detected=options.separator == AUTO,
+        header_row=header + 1, header_row_found=found,
     )
     return frame, description
 

@@ -21,6 +21,9 @@ class SourceOptions:
     separator: str = AUTO  # "auto" or one character
     sheet: str | int | None = None  # an .xlsx sheet's name or 0-based position; None: the first
     blank_values: tuple[str, ...] = ()  # values that mean "blank" in this source, e.g. "N/A"
+    # The row holding the column names, 1 first; None: the first row that holds the mapping's
+    # source columns (title rows above it, as reports of Cornerstone or SuccessFactors have).
+    header_row: int | None = None
 
 
 class SourceUnreadable(CannotRun):
