@@ -72,5 +72,12 @@ def _values(given: ColumnSource, names: dict[str, str]) -> pl.Expr:
     # A blank source value makes the derived value blank: "{First} {Last}" with no last name is
     # not a name to migrate.
     pattern = PLACEHOLDER.sub("{}", given.value.replace("{}", ""))
-    parts = [pl.col(names[n]).cast(pl.String) for n in PLACEHOLDER.findall(given.value)]
-    return pl.format(pattern, *parts).str.strip_chars()
+    parts = [pl.col(names[n]).cast(pl.String).str.strip_chars() for n in PLACEHOLDER.findall(given.value)]
+    if given.inner_spaces is not None:
+        parts = [part.str.replace_all(r"\s+", given.inner_spaces, literal=False) for part in parts]
+    built = pl.format(pattern, *parts)
+    if given.strip_accents:
+        built = built.str.normalize("NFD").str.replace_all(r"\p{Mn}", "")  # Zoë -> Zoe
+    if given.lower_case:
+        built = built.str.to_lowercase()
+    return built.str.strip_chars()

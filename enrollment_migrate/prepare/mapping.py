@@ -54,6 +54,7 @@ _TOP_LEVEL = ("adapter", "adapter_options", "source", "columns", "dates", "statu
 _SOURCE_KEYS = ("encoding", "separator", "sheet", "blank_values", "header_row")
 _DATE_KEYS = ("format", "two_digit_year_pivot", "source_timezone", "columns")
 _COLUMN_KINDS = ("column", "constant", "format")
+_FORMAT_OPTIONS = ("inner_spaces", "strip_accents", "lower_case")
 # Without these three a file is of no use; the other template columns may stay blank.
 _REQUIRED_HEADERS = (LOGIN_ID.header, COURSE_NAME.header, STATUS.header)
 _CANONICAL_STATUS = {s.casefold(): s for s in STATUSES}
@@ -74,6 +75,12 @@ class ColumnSource:
 
     kind: str  # "column", "constant" or "format"
     value: str  # the source column's name, the constant, or a format such as "{Code} {Title}"
+    # A format's tidying, for logins built from names ("{First}.{Last}@example.com"): each
+    # source value trimmed, then its inner spaces turned into `inner_spaces` (None: kept; "":
+    # dropped), then the whole without accents (Zoë -> Zoe) and lower-cased, when asked.
+    inner_spaces: str | None = None
+    strip_accents: bool = False
+    lower_case: bool = False
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -298,13 +305,24 @@ def _column_source(where: str, given: Any, problems: list[str]) -> ColumnSource 
         return ColumnSource("column", given)
     if isinstance(given, (int, float)):
         return ColumnSource("column", str(given))
-    if not isinstance(given, dict) or len(given) != 1 or next(iter(given)) not in _COLUMN_KINDS:
+    tidying = {key: given[key] for key in _FORMAT_OPTIONS if isinstance(given, dict) and key in given}
+    kinds = [key for key in given if key in _COLUMN_KINDS] if isinstance(given, dict) else []
+    if (not isinstance(given, dict) or len(kinds) != 1 or len(given) != 1 + len(tidying)
+            or (tidying and kinds != ["format"])):
         problems.append(
             f"{where}: {_shown(given)} must be a source column's name, or one of "
-            "{column: NAME}, {constant: VALUE}, {format: \"{A} {B}\"}"
+            "{column: NAME}, {constant: VALUE}, {format: \"{A} {B}\"} (a format may add "
+            f"{', '.join(_FORMAT_OPTIONS)})"
         )
         return None
-    ((kind, value),) = given.items()
+    kind, value = kinds[0], given[kinds[0]]
+    for key in ("strip_accents", "lower_case"):
+        if not isinstance(tidying.get(key, False), bool):
+            problems.append(f"{where} → {key}: {_shown(tidying[key])} must be true or false")
+    spaces = tidying.get("inner_spaces")
+    if spaces is not None and not isinstance(spaces, str):
+        problems.append(f"{where} → inner_spaces: {_shown(spaces)} must be text (\"\" drops them)")
+        spaces = None
     if value is None:
         value = ""
     if not isinstance(value, (str, int, float)):
@@ -320,7 +338,7 @@ def _column_source(where: str, given: Any, problems: list[str]) -> ColumnSource 
     if kind == "column" and not value.strip():
         problems.append(f"{where} → column: the source column's name is blank")
         return None
-    return ColumnSource(kind, value)
+    return ColumnSource(kind, value, spaces, tidying.get("strip_accents") is True, tidying.get("lower_case") is True)
 
 
 def _date_format(where: str, value: Any, problems: list[str]) -> str:

@@ -81,7 +81,9 @@ def prepare_rows(table: SourceTable, mapping: Mapping) -> Prepared:
 
     sources = column_sources(values, mapping)
     report.columns = [
-        {"column": header, "from": sources[header].describe(), "values": int(rows[header].is_not_null().sum())}
+        {"column": header, "from": sources[header].describe(), "values": int(rows[header].is_not_null().sum()),
+         # three values a format built (logins from names): what the portal will be asked for
+         **({"examples": rows[header].drop_nulls().head(3).to_list()} if sources[header].kind == "format" else {})}
         for header in TEMPLATE_HEADERS if header in sources
     ]
     report.rows_out = rows.height

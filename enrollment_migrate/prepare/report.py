@@ -86,7 +86,8 @@ def summary_text(report: dict[str, Any]) -> str:
         lines.append(f"  dropped {dropped['rows']}: {dropped['reason']}")
     lines.append("Columns:")
     for column in report["columns"]:
-        lines.append(f"  {column['column']}: {column['values']} values from {column['from']}")
+        built = f", e.g. {', '.join(column['examples'])}" if column.get("examples") else ""
+        lines.append(f"  {column['column']}: {column['values']} values from {column['from']}{built}")
     if report["statuses"]:
         lines.append("Statuses:")
         for status in report["statuses"]:
