@@ -50,7 +50,7 @@ SHORT_YEAR_FORMATS = (DAY_FIRST_SHORT, MONTH_FIRST_SHORT)
 BLANK_STATUS_KEYS = ("", "(blank)")
 SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "\\t": "\t"}
 
-_TOP_LEVEL = ("adapter", "adapter_options", "source", "columns", "dates", "statuses")
+_TOP_LEVEL = ("adapter", "adapter_options", "source", "columns", "dates", "statuses", "pass_mark")
 _SOURCE_KEYS = ("encoding", "separator", "sheet", "blank_values", "header_row")
 _DATE_KEYS = ("format", "two_digit_year_pivot", "source_timezone", "columns")
 _COLUMN_KINDS = ("column", "constant", "format")
@@ -97,8 +97,9 @@ class ColumnSource:
 
 
 def source_column_names(mapping: Mapping) -> tuple[str, ...]:
-    """The source columns the mapping names (by column, or inside a format)."""
-    return tuple(dict.fromkeys(name for given in mapping.columns.values() for name in given.source_columns))
+    """The source columns the mapping names (by column, inside a format, or as the grade)."""
+    named = [name for given in mapping.columns.values() for name in given.source_columns]
+    return tuple(dict.fromkeys(named + ([mapping.pass_mark.grade] if mapping.pass_mark else [])))
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,16 @@ class Mapping:
     columns: dict[str, ColumnSource] = field(default_factory=dict)  # template header -> source
     dates: DateRules = DateRules()
     statuses: dict[str, str] = field(default_factory=dict)  # case-folded word -> status or DROP
+    pass_mark: PassMark | None = None
+
+
+@dataclass(frozen=True)
+class PassMark:
+    """A status from two columns: a row whose status maps to Completed and whose `grade` is a
+    number becomes Passed at or above `at_least`, Failed below it."""
+
+    grade: str  # the source column of the grade
+    at_least: float
 
 
 class _Loader(yaml.SafeLoader):
@@ -179,10 +190,25 @@ def parse_mapping(document: Any, origin: str = "<mapping>") -> Mapping:
         columns=_columns(document.get("columns"), "adapter" in document, problems),
         dates=_date_rules(document.get("dates"), problems),
         statuses=_statuses(document.get("statuses"), problems),
+        pass_mark=_pass_mark(document.get("pass_mark"), problems),
     )
     if problems:
         raise MappingError(origin, problems)
     return mapping
+
+
+def _pass_mark(value: Any, problems: list[str]) -> PassMark | None:
+    if value is None:
+        return None
+    section = _section(value, "pass_mark", problems)
+    _unknown_keys(section, ("grade", "at_least"), "pass_mark → ", problems)
+    grade, at_least = section.get("grade"), section.get("at_least")
+    if not isinstance(grade, str) or not grade.strip():
+        problems.append(f"pass_mark → grade: {_shown(grade)} must name the source column of the grade")
+    if isinstance(at_least, bool) or not isinstance(at_least, (int, float)):
+        problems.append(f"pass_mark → at_least: {_shown(at_least)} must be a number, the lowest passing grade")
+        return None
+    return PassMark(grade, float(at_least)) if isinstance(grade, str) and grade.strip() else None
 
 
 def _unknown_keys(section: dict, known: tuple[str, ...], where: str, problems: list[str]) -> None:

@@ -10,13 +10,15 @@ import polars as pl
 
 from enrollment_migrate.prepare.adapters import make_adapter
 from enrollment_migrate.prepare.checks import template_warnings
-from enrollment_migrate.prepare.columns import column_sources, shape_columns
+from enrollment_migrate.prepare.columns import column_sources, find_column, shape_columns
 from enrollment_migrate.prepare.dates import convert_date_column
-from enrollment_migrate.prepare.mapping import DATE_HEADERS, TEMPLATE_HEADERS, Mapping, source_column_names
+from enrollment_migrate.prepare.mapping import (
+    DATE_HEADERS, TEMPLATE_HEADERS, Mapping, MappingError, source_column_names,
+)
 from enrollment_migrate.prepare.report import NEEDS_DECISIONS, PREPARED, PreparationReport
 from enrollment_migrate.prepare.sources import SourceDescription, SourceTable, read_source, tidy_values
 from enrollment_migrate.prepare.vocabulary import DROP, ROW, SourceUnreadable
-from enrollment_migrate.prepare.scores import convert_scores
+from enrollment_migrate.prepare.scores import as_number, convert_scores
 from enrollment_migrate.prepare.statuses import BLANK_WORD, map_statuses
 from schemas.template import SCORE, STATUS
 
@@ -58,6 +60,9 @@ def prepare_rows(table: SourceTable, mapping: Mapping) -> Prepared:
     statuses = map_statuses(shaped, STATUS.header, mapping.statuses)
     report.statuses = statuses.mapped
     shaped = shaped.with_columns(statuses.statuses.alias(STATUS.header))
+    if mapping.pass_mark:
+        graded, report.statuses = _graded(source.filter(~is_blank), shaped, mapping, report.statuses)
+        shaped = shaped.with_columns(graded)
     report.rows_dropped += [
         {"reason": f"status {m['from']!r} mapped to {DROP}" if m["from"] != BLANK_WORD
          else f"blank status mapped to {DROP}", "rows": m["rows"]}
@@ -93,6 +98,28 @@ def prepare_rows(table: SourceTable, mapping: Mapping) -> Prepared:
     else:
         report.warnings = template_warnings(rows)
     return Prepared(rows, report)
+
+
+def _graded(
+    source: pl.DataFrame, shaped: pl.DataFrame, mapping: Mapping, mapped: list[dict]
+) -> tuple[pl.Series, list[dict]]:
+    """A status from two columns (mapping.PassMark): rows mapped to Completed with a grade that
+    is a number become Passed at or above the mark, Failed below it; the report says how many."""
+    mark = mapping.pass_mark
+    found = find_column([c for c in source.columns if c != ROW], mark.grade)
+    if found is None:
+        raise MappingError(mapping.origin, [f"pass_mark → grade: the source has no column {mark.grade!r}"])
+    grade = as_number(source[found].cast(pl.String))
+    completed = shaped[STATUS.header] == "Completed"
+    passed = pl.select(pl.when(completed & grade.is_not_null()).then(
+        pl.when(grade >= mark.at_least).then(pl.lit("Passed")).otherwise(pl.lit("Failed"))
+    ).otherwise(pl.lit(shaped[STATUS.header]))).to_series().alias(STATUS.header)
+    by_mark = [
+        {"from": f"Completed, {found} {'≥' if to == 'Passed' else '<'} {mark.at_least:g}", "to": to,
+         "rows": int(((passed == to) & completed).sum())}
+        for to in ("Passed", "Failed")
+    ]
+    return passed, mapped + [entry for entry in by_mark if entry["rows"]]
 
 
 def prepare(source: str | Path, mapping: Mapping) -> Prepared:

@@ -47,3 +47,10 @@ def convert_scores(rows: pl.DataFrame, header: str) -> ScoreConversion:
             "not_number_count": not_numbers.height,
         },
     )
+
+
+def as_number(value: pl.Expr) -> pl.Expr:
+    """A score or grade as a number (the conversions above), or null when it is not one."""
+    bare = pl.when(value.str.contains(_PERCENT)).then(value.str.extract(_PERCENT, 1)).otherwise(value).str.strip_chars()
+    text = pl.when(bare.str.contains(_DECIMAL_COMMA)).then(bare.str.replace(",", ".", literal=True)).otherwise(bare)
+    return pl.when(text.str.contains(_NUMBER)).then(text.cast(pl.Float64, strict=False))
