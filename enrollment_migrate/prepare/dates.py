@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from enrollment_migrate.prepare.mapping import (
+    DATE_FORMATS,
     DAY_FIRST,
     DAY_FIRST_SHORT,
     EXCEL,
@@ -31,6 +32,7 @@ from enrollment_migrate.prepare.mapping import (
     SHORT_YEAR_FORMATS,
     DateRules,
 )
+from enrollment_migrate.prepare.date_patterns import parser_formats
 from enrollment_migrate.prepare.report import Decision, examples
 from enrollment_migrate.prepare.vocabulary import AUTO, ROW
 
@@ -99,10 +101,10 @@ def convert_date_column(rows: pl.DataFrame, column: str, rules: DateRules) -> Da
             "dates.two_digit_year_pivot (e.g. 70: 69 is 2069, 70 is 1970).",
             examples(parts.filter(pl.col("short_year")), "text"),
         ))
-    dated = parts.with_columns(
-        local_date=_local_date(fmt, day_first, pivot),
-        shape=_shape(fmt, day_first),
-    )
+    if fmt in DATE_FORMATS:
+        dated = parts.with_columns(local_date=_local_date(fmt, day_first, pivot), shape=_shape(fmt, day_first))
+    else:
+        dated = _by_pattern(parts, fmt)
     zone = rules.source_timezone
     dated = dated.with_columns(
         needs_zone=pl.col("local_date").is_not_null() & (pl.col("seconds") > 0)
@@ -319,6 +321,21 @@ def _local_date(fmt: str, day_first: bool | None, pivot: int | None) -> pl.Expr:
     )
     serial_ok = pl.col("serial").is_not_null() & pl.lit(fmt in (AUTO, EXCEL))
     return pl.when(serial_ok).then(from_serial).otherwise(written).cast(pl.Date)
+
+
+def _by_pattern(parts: pl.DataFrame, pattern: str) -> pl.DataFrame:
+    """Values read by the mapping's own pattern (ISO ones as always): the date as written, and
+    the time of day it gives. A month or weekday name is read short or full."""
+    read = pl.coalesce([pl.col("text").str.to_datetime(f, strict=False) for f in parser_formats(pattern)])
+    iso = pl.col("is_iso")
+    return parts.with_columns(
+        local_date=pl.when(iso).then(_local_date(ISO, None, None)).otherwise(read.dt.date()),
+        seconds=pl.when(iso).then(pl.col("seconds")).when(read.is_not_null()).then(
+            read.dt.hour().cast(pl.Int64) * 3600 + read.dt.minute() * 60 + read.dt.second()
+        ),
+        offset_minutes=pl.when(iso).then(pl.col("offset_minutes")),
+        shape=pl.when(iso).then(pl.lit(SHAPE_ISO)).otherwise(pl.lit(pattern)),
+    )
 
 
 def _shape(fmt: str, day_first: bool | None) -> pl.Expr:

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from enrollment_migrate.prepare.adapters import AdapterOptionError, adapter_names, make_adapter
+from enrollment_migrate.prepare.date_patterns import PatternError, parser_formats
 from enrollment_migrate.prepare.vocabulary import AUTO, DROP, PLACEHOLDER, SourceOptions
 from enrollment_migrate.runs import CannotRun
 from schemas.template import (
@@ -368,9 +369,19 @@ def _column_source(where: str, given: Any, problems: list[str]) -> ColumnSource 
 
 
 def _date_format(where: str, value: Any, problems: list[str]) -> str:
+    """One of the named formats, or a pattern of tokens (prepare.date_patterns) as written."""
     if isinstance(value, str) and value.strip().lower() in DATE_FORMATS:
         return value.strip().lower()
-    problems.append(f"{where}: {_shown(value)} is not a date format (one of: {', '.join(DATE_FORMATS)})")
+    if isinstance(value, str) and value.strip():
+        try:
+            parser_formats(value.strip())
+        except PatternError as exc:
+            problems.append(f"{where}: {value!r} is not a date format: {exc} "
+                            f"(a pattern such as dd.mm.yyyy, or one of: {', '.join(DATE_FORMATS)})")
+            return AUTO
+        return value.strip()
+    problems.append(f"{where}: {_shown(value)} is not a date format (one of: {', '.join(DATE_FORMATS)}, "
+                    "or a pattern such as dd.mm.yyyy)")
     return AUTO
 
 
