@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import datetime as dt
 
 import polars as pl
 import pytest
 
+from workbooks import ods
 from enrollment_migrate.prepare.sources import detect_encoding, read_source
 from enrollment_migrate.prepare.vocabulary import ROW, SourceOptions, SourceUnreadable
 
@@ -166,41 +166,8 @@ def test_the_old_excel_xls_is_read_by_sheet_name_or_position(tmp_path):
         ]
 
 
-def _ods(path: Path, rows: list[tuple[str, ...]]) -> Path:
-    """A minimal OpenDocument spreadsheet, as LibreOffice reads and writes it."""
-    import zipfile
-
-    cells = "".join(
-        "<table:table-row>" + "".join(
-            f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
-            if value else "<table:table-cell/>" for value in row
-        ) + "</table:table-row>"
-        for row in rows
-    )
-    content = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-        f'<office:body><office:spreadsheet><table:table table:name="Export">{cells}</table:table>'
-        "</office:spreadsheet></office:body></office:document-content>"
-    )
-    manifest = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-        "</manifest:manifest>"
-    )
-    with zipfile.ZipFile(path, "w") as ods:
-        ods.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
-        ods.writestr("content.xml", content)
-        ods.writestr("META-INF/manifest.xml", manifest)
-    return path
-
-
 def test_an_opendocument_ods_is_read(tmp_path):
-    table = read_source(_ods(tmp_path / "export.ods", ENROLLMENTS), SourceOptions())
+    table = read_source(ods(tmp_path / "export.ods", ENROLLMENTS), SourceOptions())
     assert (table.description.kind, table.description.sheet) == ("ods", "Export")
     assert table.frame.select("Email", "Course", "Grade").rows() == [
         ("ann@example.com", "Safety", "85.5"), ("bob", "Privacy", None),
