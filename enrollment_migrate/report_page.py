@@ -29,7 +29,7 @@ import polars as pl
 
 from enrollment_migrate.apply import ROLLBACK_WINDOW, RUN_ID_SHAPE
 from enrollment_migrate.artifacts import masked_values, show_login_ids
-from enrollment_migrate.engine import two_year_cutoff
+from enrollment_migrate.engine import readiness, two_year_cutoff
 from enrollment_migrate.options import RunOptions
 from enrollment_migrate.runs import CannotRun
 from enrollment_migrate.sql_files import sql
@@ -159,12 +159,8 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
         written=_written_table(run) if run["applied_at"] is not None else None,
         rollback_until=rollback_deadline(run),
         rollback_open=rollback_open(run, built_at),
-        readiness_marks=READINESS_MARKS,
+        readiness_marks=readiness.MARKS,
     )
-
-
-# The checklist's statuses as words with a sign: read without colour, and by screen readers.
-READINESS_MARKS = {"ok": "✔ ok", "attention": "! attention", "blocking": "✘ blocking", "unknown": "? unknown"}
 
 
 def run_facts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:

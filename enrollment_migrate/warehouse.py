@@ -167,9 +167,12 @@ def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame | list[Pat
                 con.unregister(name)
 
 
+def named_in(text: str, params: dict[str, object] | None) -> dict[str, object] | None:
+    """The parameters a statement names ($name): DuckDB refuses any it does not."""
+    return {key: value for key, value in (params or {}).items() if f"${key}" in text} or None
+
+
 def execute_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object] | None = None) -> None:
     """Run a SQL file of several statements, each with the parameters it names."""
     for statement in con.extract_statements(sql(name)):
-        text = statement.query
-        named = {key: value for key, value in (params or {}).items() if f"${key}" in text}
-        con.execute(text, named or None)
+        con.execute(statement.query, named_in(statement.query, params))

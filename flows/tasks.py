@@ -227,7 +227,7 @@ def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[Pa
         checked = check(run, loaded, db)
     progress.step_done()
     # The paths, not the result's folder: a rejected apply rewrites the result there meanwhile.
-    rows = split.submit(run, engine.open_saved_result(checked).migrated)
+    rows = split.submit(run, engine.saved_rows(checked))
     try:
         yield checked
     finally:

@@ -30,7 +30,7 @@ from enrollment_migrate.engine.model import (
     summed,
     two_year_cutoff,
 )
-from enrollment_migrate.engine.results import open_saved_result, save_result
+from enrollment_migrate.engine.results import open_saved_result, save_result, saved_rows
 from enrollment_migrate.engine.rows import check_rows, prepare_rows
 from enrollment_migrate.engine.verdict import (
     conclude,
@@ -43,5 +43,5 @@ __all__ = [
     "MIGRATED_SCHEMA", "CheckResult", "CheckedRows", "Counts", "Migrated", "RunOptions", "Portal",
     "PortalNotLoaded", "check_file", "check_learners", "check_rows", "conclude", "course_findings",
     "empty_candidates", "migrated_frame", "open_saved_result", "portal_fingerprint", "prepare_rows",
-    "reject_file", "save_result", "summed", "two_year_cutoff", "unreadable_result",
+    "reject_file", "save_result", "saved_rows", "summed", "two_year_cutoff", "unreadable_result",
 ]

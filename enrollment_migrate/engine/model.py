@@ -13,7 +13,7 @@ import polars as pl
 
 from enrollment_migrate.options import RunOptions  # noqa: F401 - the engine's options
 from enrollment_migrate.sql_files import sql
-from enrollment_migrate.warehouse import registered
+from enrollment_migrate.warehouse import named_in, registered
 
 Store = Literal["live", "archived"]
 
@@ -212,6 +212,5 @@ def query(
     """Run a named SQL file with frames registered under the names it reads, and those of
     `params` it names."""
     text = sql(name)
-    named = {key: value for key, value in (params or {}).items() if f"${key}" in text}
     with registered(con, **relations):
-        return con.sql(text, params=named or None).pl()
+        return con.sql(text, params=named_in(text, params)).pl()

@@ -21,6 +21,9 @@ from schemas import rules
 from schemas.rules import Rule, Severity
 
 Status = Literal["ok", "attention", "blocking", "unknown"]
+# Each status as a sign and a word, so that it reads without colour (the report page; the
+# terminal colours its own).
+MARKS: dict[str, str] = {"ok": "✔ ok", "attention": "! attention", "blocking": "✘ blocking", "unknown": "? unknown"}
 MAX_NAMED = 20
 Facts = dict[str, list[dict[str, Any]]]  # a course check query's name -> its rows
 
@@ -181,12 +184,13 @@ def checklist(findings: pl.DataFrame, facts: Facts | None, skip_invalid_rows: bo
             answer = (item.fact(facts, found) if item.fact else None) or _from_rules(item, found, skip_invalid_rows)
         names = answer.names
         shown = list(names[:MAX_NAMED]) + ([f"and {len(names) - MAX_NAMED} more"] if len(names) > MAX_NAMED else [])
+        most_found = _by_rule(found)["rule"].head(1).to_list()
         items.append({
             "item": item.name,
             "status": answer.status,
             "detail": answer.detail,
             "count": answer.count,
-            "rule": _main_rule(found) or (codes[0] if len(codes) == 1 else None),
+            "rule": (most_found or (codes if len(codes) == 1 else [None]))[0],
             "names": shown,
         })
     return items
@@ -199,16 +203,15 @@ def _from_rules(item: Item, found: pl.DataFrame, skip_invalid_rows: bool) -> Ans
     stopping = [Severity.FATAL] if skip_invalid_rows else [Severity.FATAL, Severity.ERROR]
     blocking = found.filter(pl.col("severity").is_in(stopping))
     status: Status = "blocking" if blocking.height else "attention"
-    by_rule = found.group_by("rule").len().sort(["len", "rule"], descending=[True, False])
-    said = "; ".join(f"{_n(n, 'finding')} of {code}" for code, n in by_rule.iter_rows())
+    said = "; ".join(f"{_n(n, 'finding')} of {code}" for code, n in _by_rule(found).iter_rows())
     names = tuple(dict.fromkeys(v for v in found.filter(pl.col("row").is_null())["value"].to_list() if v))
     return Answer(status, f"{said}.", found.height, names)
 
 
-def _main_rule(found: pl.DataFrame) -> str | None:
-    if not found.height:
-        return None
-    return found.group_by("rule").len().sort(["len", "rule"], descending=[True, False])["rule"][0]
+def _by_rule(found: pl.DataFrame) -> pl.DataFrame:
+    """The item's findings counted by rule, most first: the detail lists them, the item names
+    the first."""
+    return found.group_by("rule").len().sort(["len", "rule"], descending=[True, False])
 
 
 def _n(number: int, noun: str) -> str:

@@ -29,10 +29,19 @@ def save_result(result: CheckResult, directory: Path) -> None:
 
 
 
+def _meta(directory: Path) -> dict:
+    return json.loads((directory / "result.json").read_text(encoding="utf-8"))
+
+
+def saved_rows(directory: Path) -> list[Path]:
+    """The Parquet files of a saved result's migrated rows, without reading its findings."""
+    return [Path(path) for path in _meta(directory)["migrated"]]
+
+
 def open_saved_result(directory: Path, with_rows: bool = True) -> CheckResult:
     """The saved result; its migrated rows as the Parquet files that hold them, or none when
     the reader needs only the verdict."""
-    meta = json.loads((directory / "result.json").read_text(encoding="utf-8"))
+    meta = _meta(directory)
     return CheckResult(
         meta["state"],
         pl.read_ipc(directory / "findings.arrow"),

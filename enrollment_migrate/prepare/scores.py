@@ -24,18 +24,39 @@ class ScoreConversion:
     report: dict[str, Any] = field(default_factory=dict)  # {"decimal_comma", "percent", "not_numbers"}
 
 
+def _percent(value: pl.Expr) -> pl.Expr:
+    return value.str.contains(_PERCENT)
+
+
+def _without_percent(value: pl.Expr) -> pl.Expr:
+    return pl.when(_percent(value)).then(value.str.extract(_PERCENT, 1)).otherwise(value)
+
+
+def _decimal_comma(value: pl.Expr) -> pl.Expr:
+    return _without_percent(value).str.contains(_DECIMAL_COMMA)
+
+
+def number_text(value: pl.Expr) -> pl.Expr:
+    """The value written as the template wants a number: no percent sign, a decimal point."""
+    bare = _without_percent(value)
+    return pl.when(_decimal_comma(value)).then(bare.str.replace(",", ".", literal=True)).otherwise(bare)
+
+
+def as_number(value: pl.Expr) -> pl.Expr:
+    """A score or grade as a number (number_text's reading), or null when it is not one."""
+    text = number_text(value).str.strip_chars()
+    return pl.when(text.str.contains(_NUMBER)).then(text.cast(pl.Float64, strict=False))
+
+
 def convert_scores(rows: pl.DataFrame, header: str) -> ScoreConversion:
     """The score column with percent signs dropped and decimal commas made points; what was
     converted, and the values that are still not numbers (with their rows)."""
     given = pl.col(header)
-    percent = given.str.contains(_PERCENT)
-    bare = pl.when(percent).then(given.str.extract(_PERCENT, 1)).otherwise(given)
-    comma = bare.str.contains(_DECIMAL_COMMA)
     converted = rows.select(
         ROW, header,
-        _percent=percent.fill_null(False),
-        _comma=comma.fill_null(False),
-        _score=pl.when(comma).then(bare.str.replace(",", ".", literal=True)).otherwise(bare),
+        _percent=_percent(given).fill_null(False),
+        _comma=_decimal_comma(given).fill_null(False),
+        _score=number_text(given),
     )
     not_numbers = converted.filter(pl.col("_score").is_not_null() & ~pl.col("_score").str.contains(_NUMBER))
     return ScoreConversion(
@@ -47,10 +68,3 @@ def convert_scores(rows: pl.DataFrame, header: str) -> ScoreConversion:
             "not_number_count": not_numbers.height,
         },
     )
-
-
-def as_number(value: pl.Expr) -> pl.Expr:
-    """A score or grade as a number (the conversions above), or null when it is not one."""
-    bare = pl.when(value.str.contains(_PERCENT)).then(value.str.extract(_PERCENT, 1)).otherwise(value).str.strip_chars()
-    text = pl.when(bare.str.contains(_DECIMAL_COMMA)).then(bare.str.replace(",", ".", literal=True)).otherwise(bare)
-    return pl.when(text.str.contains(_NUMBER)).then(text.cast(pl.Float64, strict=False))
