@@ -16,7 +16,7 @@ import polars as pl
 
 from enrollment_migrate import engine
 from enrollment_migrate.faults import fault_point
-from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.errors import CannotRun
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import (
     RunRecord,

@@ -1,16 +1,23 @@
-"""The `enrollment-migrate` command line (INTERFACES.md). Every command runs as a Prefect flow.
+"""The `enrollment-migrate` command line (INTERFACES.md). Every command that does work runs as a
+Prefect flow; the read-only ones (`runs`, `report`, `history`, `store status`, `server status`)
+answer straight from the store, opened read-only, and import nothing of Prefect.
 
 Exit status: 0 valid / applied, 1 invalid or rejected, 2 could not run, 3 refused.
 With --json exactly one JSON object goes to standard output; everything else goes to stderr.
+Every error a person can act on is one line on stderr (enrollment_migrate.errors), never a
+traceback; every path is held to its role before anything is opened (enrollment_migrate.paths).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sys
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -19,9 +26,10 @@ from rich.columns import Columns
 from rich.console import Console
 from rich.table import Table
 
+from enrollment_migrate import errors, settings
+from enrollment_migrate.errors import EXIT_CANNOT_RUN, EXIT_INVALID, EXIT_OK, EXIT_REFUSED
 from enrollment_migrate.options import RunOptions
-
-EXIT_OK, EXIT_INVALID, EXIT_CANNOT_RUN, EXIT_REFUSED = 0, 1, 2, 3
+from enrollment_migrate.paths import Role
 
 app = typer.Typer(
     help="Validate, split and apply enrollment-history migration files.",
@@ -49,6 +57,69 @@ def main_options(
     reports: Annotated[Optional[Path], typer.Option(help="Reports folder [env ENROLLMENT_MIGRATE_REPORTS; data/reports].")] = None,
 ) -> None:
     ctx.obj = {"db": str(db) if db else None, "reports": str(reports) if reports else None}
+    try:
+        settings.check_all()  # a wrong variable is one line before anything starts
+    except errors.UserError as exc:
+        _fail(exc)
+
+
+# Each path parameter says what it must be (enrollment_migrate.paths.Role): `checked` holds it to
+# that before the command starts, and the tests are generated from these declarations.
+InputFile = Annotated[Path, Role.INPUT_FILE]
+OutputFile = Annotated[Path, Role.OUTPUT_FILE]
+
+
+def checked(*, warehouse: Role | None = None, reports: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Every command: its paths held to their roles before it runs (its own path parameters, as
+    their annotations declare; the warehouse it opens, `warehouse`: Role.WAREHOUSE to change it,
+    Role.WAREHOUSE_READ to look; the reports folder it writes, `reports`), an output that is one of
+    its inputs refused, and any failure said in one line (`_fail`). The declaration is kept on
+    the command (`paths_declared`) for the tests."""
+
+    def wrap(command: Callable[..., Any]) -> Callable[..., Any]:
+        hints = typing.get_type_hints(command, include_extras=True)
+        roles = {name: role for name, hint in hints.items()
+                 for role in getattr(hint, "__metadata__", ()) if isinstance(role, Role)}
+
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                _check_paths(kwargs["ctx"], roles, kwargs, warehouse, reports)
+                return command(*args, **kwargs)
+            except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure is one line a person can act on
+                _fail(exc)
+
+        run.paths_declared = {"parameters": roles, "warehouse": warehouse, "reports": reports}  # type: ignore[attr-defined]
+        return run
+
+    return wrap
+
+
+def _check_paths(
+    ctx: typer.Context, roles: dict[str, Role], given: dict[str, Any], warehouse: Role | None, reports: bool
+) -> None:
+    from enrollment_migrate import paths
+
+    obj = ctx.find_root().obj or {}
+    inputs, outputs = [], []
+    for name, role in roles.items():
+        if given.get(name) is None:
+            continue
+        path = paths.check(Path(given[name]), role)
+        (outputs if role is Role.OUTPUT_FILE else inputs).append(path)
+    if warehouse is not None:
+        db = Path(obj.get("db") or settings.DB.value())
+        chosen = bool(obj.get("db")) or settings.DB.is_set()
+        paths.check(db, warehouse, created_parents=not chosen)
+        inputs += [db, db.with_name(db.name + ".store") / "state.duckdb"]
+    if reports:
+        folder = Path(obj.get("reports") or settings.REPORTS.value())
+        chosen = bool(obj.get("reports")) or settings.REPORTS.is_set()
+        paths.check(folder, Role.OUTPUT_FOLDER, created_parents=not chosen)
+    for output in outputs:
+        paths.not_an_input(output, inputs)
 
 
 def _import_date(value: Optional[str]) -> Optional[dt.date]:
@@ -60,9 +131,20 @@ def _import_date(value: Optional[str]) -> Optional[dt.date]:
         _cannot_run(f"--import-date {value!r} is not a date in YYYY-MM-DD form.")
 
 
-def _cannot_run(message: str) -> None:
-    err.print(f"[bold red]Cannot run:[/] {message}", highlight=False)
-    raise typer.Exit(EXIT_CANNOT_RUN)
+def _cannot_run(message: str) -> typing.NoReturn:
+    _fail(errors.CannotRun(message))
+
+
+def _fail(exc: BaseException) -> typing.NoReturn:
+    """The one place an error becomes what a person reads and the exit status."""
+    shown = errors.shown(exc)
+    # The message may quote a path or a value: never read as markup, never wrapped mid-path.
+    err.print(f"[bold red]{shown.label}:[/] ", end="", highlight=False)
+    err.print(shown.message, highlight=False, markup=False, soft_wrap=True)
+    if shown.bug:
+        err.print("This is not a problem in your file; the log above has the details for a bug report.",
+                  highlight=False)
+    raise typer.Exit(shown.exit_status)
 
 
 def _run_flow(target: str, **parameters: Any) -> Any:
@@ -74,62 +156,39 @@ def _run_flow(target: str, **parameters: Any) -> Any:
 
     with contextlib.ExitStack() as held:
         if not os.environ.get("PREFECT_API_URL") and local_server.enabled():
-            try:
-                state = held.enter_context(local_server.in_use())
-            except local_server.ServerError as exc:
-                _cannot_run(str(exc))
+            state = held.enter_context(local_server.in_use())
             os.environ["PREFECT_API_URL"] = state.api_url
         return _call_flow(target, parameters)
 
 
 def _call_flow(target: str, parameters: dict[str, Any]) -> Any:
-    """The flow run, with the errors a person can fix turned into exit status 2 and a message."""
+    """The flow run; a failure reaches `main`, which says it in one line."""
     import importlib
 
     module, name = target.split(":")
     flow = getattr(importlib.import_module(module), name)
-    from enrollment_migrate.engine import PortalNotLoaded
-    from enrollment_migrate.portal import PortalFileRejected
-    from enrollment_migrate.retention import BadRetention
-    from enrollment_migrate.runs import CannotRun
     from enrollment_migrate.logs import hide_expected_failures
-    from enrollment_migrate.template_file import UnreadableFile
-    from enrollment_migrate.warehouse import WarehouseBusy
 
     from prefect import tags
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    expected = (PortalFileRejected, CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy, BadRetention)
-    hide_expected_failures(*expected)
+    hide_expected_failures(errors.UserError)
     command = {"migrate": "run"}.get(flow.name, flow.name)
-    try:
-        # A command's flow ends with its process: heartbeats would only make each run wait for
-        # the heartbeat thread at the end (0.4-0.5 s, bench/orchestration_cost.py). Served runs
-        # keep them.
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), tags("enrollment-migrate", command):
-            return flow(**parameters)
-    except PortalFileRejected as exc:
-        err.print(f"[bold red]Refused:[/] {exc}", highlight=False)
-        raise typer.Exit(EXIT_INVALID) from None
-    except (CannotRun, PortalNotLoaded, UnreadableFile, WarehouseBusy, BadRetention) as exc:
-        _cannot_run(str(exc))
-    except Exception as exc:  # noqa: BLE001 - the last line a person reads must say what failed
-        err.print(
-            f"[bold red]Cannot run:[/] {type(exc).__name__}: {exc}\n"
-            "This is not a problem in your file; the log above has the details for a bug report.",
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_CANNOT_RUN) from None
+    # A command's flow ends with its process: heartbeats would only make each run wait for the
+    # heartbeat thread at the end (0.4-0.5 s, bench/orchestration_cost.py). Served runs keep them.
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), tags("enrollment-migrate", command):
+        return flow(**parameters)
 
 
 @portal_app.command("load")
+@checked(warehouse=Role.WAREHOUSE)
 def portal_load(
     ctx: typer.Context,
-    users: Annotated[Optional[Path], typer.Option(help="Users file: email,username,first_name,last_name,login_enabled.")] = None,
-    courses: Annotated[Optional[Path], typer.Option(help="Courses file (INTERFACES.md).")] = None,
-    enrollments: Annotated[Optional[Path], typer.Option(help="Existing enrollments, in the migration template format.")] = None,
-    learning_paths: Annotated[Optional[Path], typer.Option(help="Learning paths: learning_path,course_name (replaces the portal's paths).")] = None,
-    settings: Annotated[Optional[Path], typer.Option(help="Settings: setting,value for training_history and gamification (replaces them; blank = not known).")] = None,
+    users: Annotated[Optional[Path], Role.INPUT_FILE, typer.Option(help="Users file: email,username,first_name,last_name,login_enabled.")] = None,
+    courses: Annotated[Optional[Path], Role.INPUT_FILE, typer.Option(help="Courses file (INTERFACES.md).")] = None,
+    enrollments: Annotated[Optional[Path], Role.INPUT_FILE, typer.Option(help="Existing enrollments, in the migration template format.")] = None,
+    learning_paths: Annotated[Optional[Path], Role.INPUT_FILE, typer.Option(help="Learning paths: learning_path,course_name (replaces the portal's paths).")] = None,
+    settings: Annotated[Optional[Path], Role.INPUT_FILE, typer.Option(help="Settings: setting,value for training_history and gamification (replaces them; blank = not known).")] = None,
     import_date: Annotated[Optional[str], typer.Option(help="Date the enrollments' blank dates stand for (YYYY-MM-DD).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -168,9 +227,10 @@ DaskAddress = Annotated[Optional[str], typer.Option(
 
 
 @app.command()
+@checked(warehouse=Role.WAREHOUSE, reports=True)
 def validate(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Migration file (CSV in the template format).")],
+    file: Annotated[Path, Role.INPUT_FILE, typer.Argument(help="Migration file (CSV in the template format).")],
     import_date: Annotated[Optional[str], typer.Option(help="Import date, YYYY-MM-DD [today, UTC].")] = None,
     skip_invalid_rows: Annotated[bool, typer.Option(help="Count rows with errors as skipped instead of rejecting the file.")] = False,
     skip_existing: Annotated[bool, typer.Option(help="Skip rows whose enrollment the portal already holds.")] = False,
@@ -186,9 +246,10 @@ def validate(
 
 
 @app.command()
+@checked(warehouse=Role.WAREHOUSE, reports=True)
 def run(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Migration file (CSV in the template format).")],
+    file: Annotated[Path, Role.INPUT_FILE, typer.Argument(help="Migration file (CSV in the template format).")],
     import_date: Annotated[Optional[str], typer.Option(help="Import date, YYYY-MM-DD [today, UTC].")] = None,
     skip_invalid_rows: Annotated[bool, typer.Option(help="Drop rows with errors and apply the rest.")] = False,
     skip_existing: Annotated[bool, typer.Option(help="Skip rows whose enrollment the portal already holds.")] = False,
@@ -206,11 +267,13 @@ def run(
 
 
 @app.command()
+@checked()
 def prepare(
-    source: Annotated[Path, typer.Argument(help="Export of another system (CSV or .xlsx), or the folder an adapter reads.")],
-    mapping: Annotated[Path, typer.Option(help="Mapping file (YAML): columns, statuses, dates, or an adapter.")],
-    out_file: Annotated[Path, typer.Option("--out", help="Template file to write (CSV, UTF-8); its report goes beside it.")],
-    portal_out: Annotated[Optional[Path], typer.Option(help="Also write portal_users.csv and portal_courses.csv that the rows fit, into this folder (for a test portal).")] = None,
+    ctx: typer.Context,
+    source: Annotated[Path, Role.INPUT_SOURCE, typer.Argument(help="Export of another system (CSV or .xlsx), or the folder an adapter reads.")],
+    mapping: Annotated[Path, Role.INPUT_FILE, typer.Option(help="Mapping file (YAML): columns, statuses, dates, or an adapter.")],
+    out_file: Annotated[Path, Role.OUTPUT_FILE, typer.Option("--out", help="Template file to write (CSV, UTF-8); its report goes beside it.")],
+    portal_out: Annotated[Optional[Path], Role.OUTPUT_FOLDER, typer.Option(help="Also write portal_users.csv and portal_courses.csv that the rows fit, into this folder (for a test portal).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the preparation report as one JSON object.")] = False,
 ) -> None:
     """Turn an export from another system into a template file; exit 1 when the mapping or the
@@ -233,6 +296,7 @@ def _summarise_flow(
 ) -> None:
     """Run validate or run with the options its flags set, print its summary, exit 0 when valid
     or applied and 1 otherwise."""
+    options["part_mb"] = settings.part_mb_option(options.get("part_mb"))
     summary = _run_flow(
         flow,
         file=str(file),
@@ -260,6 +324,7 @@ Now = Annotated[Optional[str], typer.Option(help="ISO-8601 time standing in for 
 
 
 @app.command()
+@checked(warehouse=Role.WAREHOUSE)
 def rollback(
     ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(help="The applied run to undo.")],
@@ -284,6 +349,7 @@ def rollback(
 
 
 @app.command()
+@checked(warehouse=Role.WAREHOUSE)
 def expire(
     ctx: typer.Context,
     now: Now = None,
@@ -300,16 +366,25 @@ def expire(
               "retired partition files.", highlight=False)
 
 
+def _db(ctx: typer.Context) -> Path:
+    from enrollment_migrate import warehouse
+
+    return warehouse.db_path(ctx.obj["db"])
+
+
 @store_app.command("status")
+@checked(warehouse=Role.WAREHOUSE_READ)
 def store_status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """The analysts' partitions, the retired files waiting for deletion, and the open sessions."""
+    """The analysts' partitions, the retired files waiting for deletion, and the open sessions.
+    Reads files only: it waits for no other command."""
     from rich.filesize import decimal as size
 
+    from enrollment_migrate import retention
 
-    status = _run_flow("flows.history:store_status_flow", db=ctx.obj["db"])
+    status = retention.status(_db(ctx)).as_dict()
     if as_json:
         print(json.dumps(status))
         return
@@ -327,6 +402,7 @@ def store_status(
 
 
 @app.command("report")
+@checked(warehouse=Role.WAREHOUSE_READ, reports=True)
 def report_page(
     ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(help="The run whose page to build (see 'runs').")],
@@ -334,8 +410,11 @@ def report_page(
 ) -> None:
     """Build a run's report page (report.html in its report folder) again, showing the run as it
     is now; exit 2 for an unknown run."""
+    from enrollment_migrate import report_page as pages, warehouse
 
-    page = Path(_run_flow("flows.report:report_page_flow", run_id=run_id, db=ctx.obj["db"], reports_dir=ctx.obj["reports"]))
+    folder = pages.report_dir_of(warehouse.reports_path(ctx.obj["reports"]), run_id)
+    with warehouse.connect(_db(ctx), read_only=True) as con:
+        page = pages.write_page(folder, con)
     out.print(f"Report page: {page}", highlight=False, soft_wrap=True)
     if open_page:
         import webbrowser
@@ -345,12 +424,16 @@ def report_page(
 
 
 @app.command("runs")
+@checked(warehouse=Role.WAREHOUSE_READ)
 def list_runs(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
 ) -> None:
     """The run log, newest first."""
-    log = _run_flow("flows.history:run_log_flow", db=ctx.obj["db"])
+    from enrollment_migrate import history, warehouse
+
+    with warehouse.connect(_db(ctx), read_only=True) as con:
+        log = history.run_log(con)
     if as_json:
         print(json.dumps(log, default=lambda value: value.isoformat()))
         return
@@ -369,24 +452,32 @@ def list_runs(
 
 
 @app.command("history")
+@checked(warehouse=Role.WAREHOUSE_READ)
 def training_history(
     ctx: typer.Context,
     login_id: Annotated[str, typer.Argument(help="The learner's email or username.")],
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="CSV file to write [stdout].")] = None,
+    out_file: Annotated[Optional[Path], Role.OUTPUT_FILE, typer.Option("--out", help="CSV file to write [stdout].")] = None,
 ) -> None:
-    """One learner's full training history (live and archived), as CSV."""
-    text = _run_flow("flows.history:learner_history_flow", login_id=login_id, db=ctx.obj["db"])
-    if text is None:
+    """One learner's full training history (live and archived), as CSV that no spreadsheet runs as
+    a formula."""
+    from enrollment_migrate import files, history, warehouse
+    from enrollment_migrate.reports import neutralise_formulas
+
+    with warehouse.connect(_db(ctx), read_only=True) as con:
+        rows = history.learner_history(con, login_id)
+    if rows is None:
         _cannot_run(f"{login_id!r} is not the email or username of exactly one portal user.")
+    text = neutralise_formulas(rows).write_csv()
     if out_file:
-        out_file.write_text(text, encoding="utf-8")
+        files.write_text_atomically(out_file, text)
         err.print(f"{text.count(chr(10)) - 1} enrollments written to {out_file}")
     else:
         sys.stdout.write(text)
 
 
 @server_app.command("status")
-def server_status() -> None:
+@checked()
+def server_status(ctx: typer.Context) -> None:
     """Where the local Prefect server runs and since when (or that none runs)."""
     from flows import local_server
 
@@ -400,7 +491,8 @@ def server_status() -> None:
 
 
 @server_app.command("stop")
-def server_stop() -> None:
+@checked()
+def server_stop(ctx: typer.Context) -> None:
     """Stop the local Prefect server (the next command starts another)."""
     from flows import local_server
 
@@ -501,7 +593,7 @@ def main() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     try:
-        app()
+        app()  # each command says its own failures in one line (`checked`)
     except KeyboardInterrupt:
         err.print("Interrupted.")
         sys.exit(130)

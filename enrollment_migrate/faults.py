@@ -10,18 +10,21 @@ import os
 import time
 from pathlib import Path
 
-FAULT_AT = "ENROLLMENT_MIGRATE_FAULT_AT"
-FAULT_MARKER = "ENROLLMENT_MIGRATE_FAULT_MARKER"
+from enrollment_migrate import settings
+
+FAULT_AT = settings.FAULT_AT.name
+FAULT_MARKER = settings.FAULT_MARKER.name
 
 
-def fault_point(name: str) -> None:
-    """At the named point, say so through the marker file, then wait to be killed."""
-    wanted = os.environ.get(FAULT_AT)
+def fault_point(name: str, path: str | Path | None = None) -> None:
+    """At the named point, say so through the marker file, then wait to be killed; or, for
+    `NAME:enospc`, fail as a full disk fails a write to `path`."""
+    wanted = settings.FAULT_AT.value()
     if wanted == f"{name}:enospc":
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path) if path else name)
     if wanted != name:
         return
-    marker = os.environ.get(FAULT_MARKER)
+    marker = settings.FAULT_MARKER.value()
     if marker:
         Path(marker).write_text(str(os.getpid()), encoding="ascii")
     time.sleep(3600)

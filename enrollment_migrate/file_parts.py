@@ -17,6 +17,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from enrollment_migrate import settings
+
 # A part's check takes about ten times its bytes in memory. Cutting a file into PARTS_PER_FILE
 # parts keeps that near the file's own size; parts of MIN_PART_BYTES or more keep the fixed cost
 # of a part (a few small files, a query plan) small beside its work, and parts of at most
@@ -24,7 +26,7 @@ from pathlib import Path
 PARTS_PER_FILE = 8
 MIN_PART_BYTES = 8 << 20
 MAX_PART_BYTES = 64 << 20
-PART_BYTES_VARIABLE = "ENROLLMENT_MIGRATE_PART_MB"
+PART_BYTES_VARIABLE = settings.PART_MB.name
 
 _QUOTE, _NEWLINE = b'"', b"\n"
 
@@ -46,9 +48,9 @@ class FileCut:
 def part_bytes_for(size: int) -> int:
     """The part size for a file of `size` bytes: ENROLLMENT_MIGRATE_PART_MB when set, else an
     eighth of the file, between 8 and 64 MB (a file under 8 MB is one part)."""
-    given = os.environ.get(PART_BYTES_VARIABLE)
-    if given:
-        return int(float(given) * (1 << 20))
+    given = settings.PART_MB.value()
+    if given is not None:
+        return int(given * (1 << 20))
     return min(MAX_PART_BYTES, max(MIN_PART_BYTES, size // PARTS_PER_FILE))
 
 

@@ -12,7 +12,7 @@ import pandera.polars as pa
 import polars as pl
 
 from enrollment_migrate.engine import RunOptions, check_file
-from enrollment_migrate.template_file import UnreadableFile
+from enrollment_migrate.errors import PortalFileRejected, UnreadableFile
 from enrollment_migrate.warehouse import execute_script, registered, transaction
 from enrollment_migrate.sql_files import sql
 from schemas.portal import (
@@ -27,16 +27,6 @@ from schemas.portal import (
     SettingsFile,
     UsersFile,
 )
-
-
-class PortalFileRejected(Exception):
-    """A portal file that cannot be loaded; the message names the file, row and column."""
-
-    def __init__(self, path: Path, problems: list[str]):
-        self.path, self.problems = path, problems
-        shown = "\n".join(f"  {p}" for p in problems[:20])
-        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{path} was not loaded:\n{shown}{more}")
 
 
 @dataclass

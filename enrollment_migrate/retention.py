@@ -30,7 +30,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import re
 import struct
 import time
 from dataclasses import dataclass
@@ -38,10 +37,11 @@ from pathlib import Path
 
 import polars as pl
 
+from enrollment_migrate import settings
+from enrollment_migrate.errors import BadSetting
 from enrollment_migrate.warehouse import parts_dir, store_dir
 
-RETENTION_VARIABLE = "ENROLLMENT_MIGRATE_PARTITION_RETENTION"
-DEFAULT_RETENTION = dt.timedelta(hours=1)
+RETENTION_VARIABLE = settings.PARTITION_RETENTION.name
 # The typed, empty partition of each table, so that its folder's glob always matches a file. It
 # sorts last: DuckDB reads the first file of a glob when it plans, and a first file of no rows
 # made it guess the table empty and hash all the rows against the manifest (10M rows: 1.6 s
@@ -53,27 +53,13 @@ _MANIFEST_SCHEMA = {"file": pl.String, "retired_at": pl.Datetime("us")}
 # and the writer waits that moment out. So it is in place before any query that starts after it
 # takes effect, and every listing of one query agrees on the newest that took effect before it.
 PUBLISH_DELAY = dt.timedelta(milliseconds=100)
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 log = logging.getLogger(__name__)
 
 
-class BadRetention(ValueError):
-    """The retention setting is not a duration."""
-
-
 def retention() -> dt.timedelta:
-    """How long a retired file waits: seconds, or a number with s, m, h or d."""
-    given = os.environ.get(RETENTION_VARIABLE, "").strip().lower()
-    if not given:
-        return DEFAULT_RETENTION
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", given)
-    if not match:
-        raise BadRetention(
-            f"{RETENTION_VARIABLE}={given!r} is not a duration: give seconds, or a number with "
-            "s, m, h or d (for example 3600 or 1h)."
-        )
-    return dt.timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    """How long a retired file waits (ENROLLMENT_MIGRATE_PARTITION_RETENTION)."""
+    return dt.timedelta(seconds=settings.PARTITION_RETENTION.value())
 
 
 def _now() -> dt.datetime:
@@ -238,7 +224,7 @@ def sweep(db: str | Path, now: dt.datetime | None = None) -> list[Path]:
     now = now or _now()
     try:
         current = status(db, prune=True)
-    except BadRetention as exc:  # the change is committed: keep the files, say why
+    except BadSetting as exc:  # the change is committed: keep the files, say why
         log.warning("Retired partition files are kept: %s", exc)
         return []
     if current.open_sessions:
@@ -314,6 +300,11 @@ def _locked(path: Path) -> bool:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
         return False
+    except OSError:  # a read-only folder: asking needs no write access
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return True  # cannot tell: keep the files
     try:
         answer = fcntl.fcntl(fd, command, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
     except OSError:

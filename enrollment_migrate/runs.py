@@ -11,15 +11,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from enrollment_migrate.engine import CheckResult
+from enrollment_migrate.errors import CannotRun  # noqa: F401 - where older callers look for it
 from enrollment_migrate.options import RunOptions
 from enrollment_migrate.warehouse import RunRecord
 from enrollment_migrate.workdir import WorkDir
 
 _HASH_CHUNK = 1 << 20
-
-
-class CannotRun(Exception):
-    """The command could not run (exit status 2): the message says why, for a person."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from enrollment_migrate.errors import UnreadableFile
 from schemas import rules
 from schemas.findings import empty_findings, finding, finding_columns, findings_frame
 from schemas.template import COLUMNS, BY_HEADER_KEY, TemplateColumn, header_key
@@ -31,10 +32,6 @@ _LINE_SEPARATOR_SENTINEL = "\x1f"  # a byte no template value contains: each lin
 # A record quoted as RFC 4180 has it: a quote opens a field and closes it, or is doubled inside it.
 _FIELD = r'(?:[^",]*|"(?:[^"]|"")*")'
 _RFC4180_RECORD = rf"^{_FIELD}(?:,{_FIELD})*$"
-
-
-class UnreadableFile(Exception):
-    """The file cannot be read at all (missing, a directory, no permission)."""
 
 
 @dataclass

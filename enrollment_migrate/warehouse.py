@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,22 +20,20 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from enrollment_migrate import settings
+from enrollment_migrate.errors import BadPath, WarehouseBusy
 from enrollment_migrate.sql_files import sql
 
-DEFAULT_DB = Path("data/warehouse.duckdb")
-DEFAULT_REPORTS = Path("data/reports")
+DEFAULT_DB = settings.DB.default
+DEFAULT_REPORTS = settings.REPORTS.default
 
 
 def db_path(given: str | Path | None = None) -> Path:
-    return Path(given or os.environ.get("ENROLLMENT_MIGRATE_DB") or DEFAULT_DB)
+    return Path(given or settings.DB.value())
 
 
 def reports_path(given: str | Path | None = None) -> Path:
-    return Path(given or os.environ.get("ENROLLMENT_MIGRATE_REPORTS") or DEFAULT_REPORTS)
-
-
-class WarehouseBusy(Exception):
-    """Another enrollment-migrate command held the warehouse for longer than the wait allows."""
+    return Path(given or settings.REPORTS.value())
 
 
 def store_dir(db: str | Path) -> Path:
@@ -54,36 +51,45 @@ def parts_dir(db: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def connect(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the tool's state for the warehouse `db` (creating it, owner-only, if new)."""
+def connect(db: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the tool's state for the warehouse `db` (creating it, owner-only, if new).
+    `read_only`: for the commands that only look; they change nothing, so they also answer on a
+    warehouse in a read-only folder, and refuse (exit 2) one that does not exist."""
     state = state_path(db)
-    state.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _adopt_single_file_warehouse(Path(db), state)
-    con = _open_waiting(state)
+    if read_only:
+        con = _open_waiting(_readable_state(Path(db), state), read_only=True)
+    else:
+        state.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _adopt_single_file_warehouse(Path(db), state)
+        con = _open_waiting(state)
     try:
-        con.execute(sql("warehouse_schema"))
-        con.execute(sql("analyst_views"))
+        if not read_only:
+            con.execute(sql("warehouse_schema"))
+            con.execute(sql("analyst_views"))
         yield con
     finally:
         con.close()
 
 
-# DuckDB would take 80% of the machine before spilling to disk; a bound keeps a run of any size
-# (sorting and joining a file's rows in the apply) within a known share of memory.
-DEFAULT_MEMORY_LIMIT = "4GB"
+def _readable_state(db: Path, state: Path) -> Path:
+    if state.is_file():
+        return state
+    if db.is_file():  # a warehouse from before the state moved beside the catalog
+        return db
+    raise BadPath(f"{db}: no warehouse here: `portal load` makes one.")
 
 
 def memory_limit() -> str:
-    return os.environ.get("ENROLLMENT_MIGRATE_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
+    return settings.DUCKDB_MEMORY.value()
 
 
-def _open_waiting(state: Path) -> duckdb.DuckDBPyConnection:
+def _open_waiting(state: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """DuckDB lets one process write a file: wait for another command to finish with it."""
-    timeout = float(os.environ.get("ENROLLMENT_MIGRATE_LOCK_TIMEOUT", "30"))
+    timeout = settings.LOCK_TIMEOUT.value()
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return duckdb.connect(str(state), config={"memory_limit": memory_limit()})
+            return duckdb.connect(str(state), read_only=read_only, config={"memory_limit": memory_limit()})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise

@@ -17,7 +17,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from enrollment_migrate.engine import PortalNotLoaded
-from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.errors import CannotRun
 from enrollment_migrate.options import RunOptions
 from flows.run import run_flow
 from flows.validate import validate_flow

@@ -41,18 +41,15 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from enrollment_migrate import settings
+from enrollment_migrate.errors import ServerError
+
 HOST = "127.0.0.1"  # loopback only: the server and its UI are never exposed on the network
 DEFAULT_PORT = 4200
 START_TIMEOUT = 120.0  # the first start creates the SQLite database and migrates it
-IDLE_VARIABLE = "ENROLLMENT_MIGRATE_SERVER_IDLE"
-SWITCH_VARIABLE = "ENROLLMENT_MIGRATE_LOCAL_SERVER"
-DEFAULT_IDLE = 30 * 60.0
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+IDLE_VARIABLE = settings.SERVER_IDLE.name
+SWITCH_VARIABLE = settings.LOCAL_SERVER.name
 _CHECK_EVERY = 5.0  # seconds between the supervisor's looks at the server and its use
-
-
-class ServerError(Exception):
-    """The local server could not be started or stopped: the message says why."""
 
 
 @dataclass(frozen=True)
@@ -73,30 +70,16 @@ class ServerState:
 
 def home() -> Path:
     """The server's folder, under the PREFECT_HOME commands use (Prefect's own default too)."""
-    prefect_home = os.environ.get("PREFECT_HOME") or str(Path.home() / ".prefect")
-    return Path(prefect_home).expanduser().resolve() / "local-server"
+    return settings.prefect_home() / "local-server"
 
 
 def enabled() -> bool:
-    return os.environ.get(SWITCH_VARIABLE, "on").strip().lower() not in ("off", "0", "false", "no")
+    return settings.LOCAL_SERVER.value()
 
 
 def idle_seconds() -> float | None:
-    """ENROLLMENT_MIGRATE_SERVER_IDLE as seconds; None: never stop."""
-    given = os.environ.get(IDLE_VARIABLE, "").strip().lower()
-    if not given:
-        return DEFAULT_IDLE
-    if given == "never":
-        return None
-    number, unit = given.rstrip("smhd"), given[len(given.rstrip("smhd")):]
-    try:
-        seconds = float(number) * _UNITS[unit]
-    except (ValueError, KeyError):
-        raise ServerError(
-            f"{IDLE_VARIABLE}={given!r} is not a duration: give seconds, or a number with s, m, h "
-            "or d (30m), or never."
-        ) from None
-    return seconds or None
+    """ENROLLMENT_MIGRATE_SERVER_IDLE as seconds; None (never, or 0): never stop."""
+    return settings.SERVER_IDLE.value() or None
 
 
 # --- what a command calls --------------------------------------------------------------------

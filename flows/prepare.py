@@ -21,7 +21,7 @@ from enrollment_migrate.prepare import output, pipeline
 from enrollment_migrate.prepare.mapping import load_mapping
 from enrollment_migrate.prepare.report import PREPARED, summary_text
 from enrollment_migrate.prepare.sources import SourceDescription, SourceTable
-from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.errors import CannotRun
 
 PREPARE_SUMMARY_KEY = "prepare-summary"
 step = task(cache_policy=NO_CACHE, persist_result=False)

@@ -11,6 +11,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from enrollment_migrate.errors import PortalNotLoaded  # noqa: F401 - the engine raises it
 from enrollment_migrate.options import RunOptions  # noqa: F401 - the engine's options
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import named_in, registered
@@ -32,11 +33,6 @@ def summed(migrated: Migrated, query: pl.LazyFrame) -> pl.DataFrame:
     """A small aggregate of the migrated rows: over files, by Polars' streaming engine, which
     reads them a batch at a time (the default engine would load every column it needs whole)."""
     return query.collect(engine="in-memory" if isinstance(migrated, pl.DataFrame) else "streaming")
-
-
-
-class PortalNotLoaded(Exception):
-    """The warehouse has no users or no courses: there is nothing to validate against."""
 
 
 

@@ -20,6 +20,7 @@ import pytest
 from conftest import REPO, row, write_template
 from enrollment_migrate.options import RunOptions
 from enrollment_migrate import apply, engine, portal, retention, runs, warehouse
+from enrollment_migrate.errors import BadSetting
 from enrollment_migrate.faults import FAULT_AT, FAULT_MARKER
 from enrollment_migrate.publish import PARTITIONED, publish
 
@@ -233,7 +234,7 @@ def test_the_retention_is_a_duration(monkeypatch, given, seconds):
 @pytest.mark.parametrize("given", ["an hour", "-5", "1w", "1h30m"])
 def test_a_retention_that_is_not_a_duration_is_refused_by_name(monkeypatch, given):
     monkeypatch.setenv(retention.RETENTION_VARIABLE, given)
-    with pytest.raises(retention.BadRetention, match=retention.RETENTION_VARIABLE):
+    with pytest.raises(BadSetting, match=retention.RETENTION_VARIABLE):
         retention.retention()
 
 

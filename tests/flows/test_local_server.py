@@ -53,14 +53,14 @@ def listening_address(port: int) -> str | None:
 
 def test_the_first_command_starts_it_and_says_so_the_next_reuses_it(home, tmp_path):
     db = ["--db", str(tmp_path / "w.duckdb")]
-    first = cli(*db, "runs", "--json")
+    first = cli(*db, "expire", "--json")
     assert first.returncode == 0, first.stderr
     assert "Starting a local Prefect server on http://127.0.0.1:" in first.stderr
     json.loads(first.stdout)  # --json: stdout holds the JSON alone
     state = local_server.read_state(home)
     assert state is not None and local_server.running(home) == state
 
-    second = cli(*db, "runs", "--json")
+    second = cli(*db, "expire", "--json")
     assert second.returncode == 0, second.stderr
     assert "Starting a local Prefect server" not in second.stderr
     assert local_server.read_state(home) == state  # the same server
@@ -120,7 +120,7 @@ def test_a_stale_state_is_cleared_and_not_taken_for_a_server(home):
 
 @pytest.mark.parametrize("value", ["soon", "5 minutes", "-"])
 def test_an_idle_time_that_is_not_a_duration_is_exit_2_naming_the_variable(home, tmp_path, value):
-    done = cli("--db", str(tmp_path / "w.duckdb"), "runs", env={local_server.IDLE_VARIABLE: value})
+    done = cli("--db", str(tmp_path / "w.duckdb"), "expire", env={local_server.IDLE_VARIABLE: value})
     assert done.returncode == 2
     assert local_server.IDLE_VARIABLE in done.stderr
     assert local_server.read_state(home) is None

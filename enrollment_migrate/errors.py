@@ -1,0 +1,107 @@
+"""The errors a person can act on, and the one line and exit status each becomes.
+
+Every error the command line shows as a sentence rather than a traceback is a `UserError` here,
+raised wherever the problem is found and turned into its line and exit status in one place,
+`shown` (the CLI calls it for every command). An `OSError` that reached the top is named by its
+path and cause: a full disk, a read-only folder, a missing folder are facts about the machine,
+not bugs. Anything else is a bug, and says so.
+
+Exit status (INTERFACES.md): 0 valid / applied / rolled back, 1 invalid or rejected (or a portal
+file refused), 2 could not run, 3 refused.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK, EXIT_INVALID, EXIT_CANNOT_RUN, EXIT_REFUSED = 0, 1, 2, 3
+
+
+class UserError(Exception):
+    """A problem a person can fix: the message says what and where, in one sentence."""
+
+    exit_status = EXIT_CANNOT_RUN
+    label = "Cannot run"
+
+
+class CannotRun(UserError):
+    """The command could not run (exit status 2): the message says why, for a person."""
+
+
+class BadSetting(CannotRun):
+    """An environment variable's value is not one the setting takes (enrollment_migrate.settings)."""
+
+
+class BadPath(CannotRun):
+    """A path given on the command line or in the environment cannot serve as what it is for."""
+
+
+class NoSpace(CannotRun):
+    """The disk filled before the commit: nothing was applied."""
+
+
+class WarehouseBusy(CannotRun):
+    """Another enrollment-migrate command held the warehouse for longer than the wait allows."""
+
+
+class PortalNotLoaded(CannotRun):
+    """The portal has no users or no courses: a run needs both."""
+
+
+class UnreadableFile(CannotRun):
+    """The migration file cannot be opened or decoded at all."""
+
+
+class ServerError(CannotRun):
+    """The local Prefect server could not be started or stopped: the message says why."""
+
+
+class PortalFileRejected(UserError):
+    """A portal file (users, courses, paths, settings, enrollments) was refused; nothing changed.
+    The message names the file, and each problem its row and column."""
+
+    exit_status = EXIT_INVALID
+    label = "Refused"
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path, self.problems = path, problems
+        shown = "\n".join(f"  {p}" for p in problems[:20])
+        more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{path} was not loaded:\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a person reads for an error, and the exit status."""
+
+    label: str
+    message: str
+    exit_status: int
+    bug: bool = False  # not the person's to fix: the log has the details for a report
+
+
+def shown(exc: BaseException) -> Shown:
+    if isinstance(exc, UserError):
+        return Shown(exc.label, str(exc), exc.exit_status)
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return Shown("Cannot run", os_error_line(exc), EXIT_CANNOT_RUN)
+    return Shown("Cannot run", f"{type(exc).__name__}: {exc}", EXIT_CANNOT_RUN, bug=True)
+
+
+def os_error_line(exc: OSError, what: str | None = None) -> str:
+    """'PATH: cause', the path where the system gave one; a full disk says so in the tool's words."""
+    where = exc.filename if exc.filename is not None else what
+    cause = "no space left" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+    return f"{cause} on {where}" if exc.errno in (errno.ENOSPC, errno.EDQUOT) and where else (
+        f"{where}: {cause}" if where else cause
+    )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """A full disk, as the OS says it or as DuckDB words it in its own exceptions."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    text = str(exc).lower()
+    return "no space left" in text or "disk quota exceeded" in text or "not enough space" in text
