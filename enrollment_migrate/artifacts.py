@@ -2,7 +2,9 @@
 in the UI is the history of one kind of report across runs.
 
 Learners' Login IDs never reach an artifact as written: they are masked (`an***@example.com`)
-unless the caller asks otherwise, and findings' messages (which quote values) are left out.
+unless the caller asks otherwise, and findings' messages (which quote values) are left out. Text
+from the file (its name, values, course and path names) has its control characters shown as
+marks (enrollment_migrate.visible).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from enrollment_migrate.visible import visible, visible_frame
 from schemas.rules import ALL_RULES
 from schemas.template import LOGIN_ID
 
@@ -70,7 +73,7 @@ def summary_markdown(summary: dict[str, Any], command: str, page: Path | str | N
         "rejected": "❌ **rejected**: nothing was applied",
     }.get(summary["state"], summary["state"])
     lines = [
-        f"# {command}: {mask_emails(str(summary['file']).rsplit('/', 1)[-1])}",
+        f"# {command}: {visible(mask_emails(str(summary['file']).rsplit('/', 1)[-1]))}",
         "",
         f"{verdict} (import date {summary['import_date']}, run `{summary['run_id']}`)",
         "",
@@ -82,11 +85,11 @@ def summary_markdown(summary: dict[str, Any], command: str, page: Path | str | N
         "|---:|---:|---:|",
         "| {certificates} | {credits} | {badges} |".format(**summary),
         "",
-        f"Report page: `{page}` (open it in a browser: the verdict, what to fix, the charts)"
+        f"Report page: `{visible(str(page))}` (open it in a browser: the verdict, what to fix, the charts)"
         if page else f"Report page: not built; `enrollment-migrate report {summary['run_id']}` builds it",
         "",
         (
-            f"Reports: `{summary['report_dir']}` "
+            f"Reports: `{visible(str(summary['report_dir']))}` "
             f"({'report.html, ' if page else ''}summary.json, findings.csv, live.parquet, archived.parquet)"
         ),
     ]
@@ -105,13 +108,13 @@ def findings_sample(findings: pl.DataFrame, mask: bool = True) -> list[dict[str,
     sample = findings.head(SAMPLE_SIZE).select("row", "column", "rule", "severity", "value")
     if mask:
         sample = sample.with_columns(masked_values())
-    return sample.to_dicts()
+    return visible_frame(sample).to_dicts()
 
 
 def readiness_table(items: list[dict[str, object]]) -> list[dict[str, object]]:
     """The readiness checklist as the artifact's table: courses and paths by name, no learner."""
     return [
-        {"step": item["item"], "status": item["status"], "detail": item["detail"], "count": item["count"],
-         "rule": item["rule"] or "", "courses or paths": ", ".join(item.get("names") or [])}
+        {"step": item["item"], "status": item["status"], "detail": visible(item["detail"]), "count": item["count"],
+         "rule": item["rule"] or "", "courses or paths": visible(", ".join(item.get("names") or []))}
         for item in items
     ]

@@ -9,7 +9,9 @@ back, its rollback window closed).
 It opens on an air-gapped laptop: no script, no font, image or style sheet fetched from anywhere.
 Tables are great-tables with the system font stack; charts are Vega-Altair specs rendered to
 inline SVG by vl-convert with every external URL refused; the page around them is a Jinja
-template with autoescaping, so that learners' values (a course named `<script>`) stay text.
+template with autoescaping, so that learners' values (a course named `<script>`) stay text, and
+with their control characters shown as marks (enrollment_migrate.visible: a right-to-left override
+shows as `⟨U+202E⟩`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from enrollment_migrate.engine import readiness, two_year_cutoff
 from enrollment_migrate.options import RunOptions
 from enrollment_migrate.runs import CannotRun
 from enrollment_migrate.sql_files import sql
+from enrollment_migrate.visible import visible, visible_frame
 from schemas.rules import ALL_RULES, Severity
 
 PAGE = "report.html"
@@ -398,7 +401,8 @@ def _table(frame: pl.DataFrame, table_id: str, labels: dict[str, str]) -> Any:
     import great_tables as gt
 
     return (
-        gt.GT(frame, id=f"table-{table_id}")
+        # Every table's text with its control characters shown (values, course names, messages).
+        gt.GT(visible_frame(frame), id=f"table-{table_id}")
         .cols_label(cases=labels)
         # The system's fonts, named: nothing to fetch, whatever great-tables' default becomes.
         .opt_table_font(stack="system-ui", add=False)
@@ -481,10 +485,21 @@ def _template() -> Any:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every value the page shows has its control characters shown as marks (a file's name,
+        # course and path names): a right-to-left override cannot reverse what an admin reads.
+        finalize=_shown,
     )
     environment.filters["when"] = _when
     environment.filters["number"] = lambda n: f"{n:,}"
     return environment.get_template(PAGE)
+
+
+def _shown(value: Any) -> Any:
+    """A value as the page shows it: text through `visible`; the page's own markup (tables,
+    charts, icons: built from shown values) as it is."""
+    from markupsafe import Markup
+
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def _when(moment: dt.datetime | None) -> str:

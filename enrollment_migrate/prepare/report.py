@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from enrollment_migrate.prepare.vocabulary import ROW
+from enrollment_migrate.visible import visible
 
 PREPARED, NEEDS_DECISIONS = "prepared", "needs_decisions"
 _EXAMPLES = 5
@@ -58,8 +59,15 @@ class PreparationReport:
         return asdict(self)
 
 
+def _quoted(value: Any) -> str:
+    """A value quoted as Python would, its control characters shown as `visible` shows them."""
+    return repr(visible(value) if isinstance(value, str) else value)
+
+
 def summary_text(report: dict[str, Any]) -> str:
-    """The report for a person: a verdict, then what was done, then what to decide."""
+    """The report for a person: a verdict, then what was done, then what to decide. Every line
+    is shown by `visible`: a value's control characters (a terminal's ESC, a right-to-left
+    override, a line break) as marks, never as what they do."""
     lines = []
     source = report["source"]
     read = [source["kind"]]
@@ -70,7 +78,7 @@ def summary_text(report: dict[str, Any]) -> str:
     if source.get("separator"):
         read.append(f"separator {source['separator']!r}" + (" (detected)" if source["separator_detected"] else ""))
     if source.get("sheet"):
-        read.append(f"sheet {source['sheet']!r}")
+        read.append(f"sheet {_quoted(source['sheet'])}")
     if source.get("header_row", 1) != 1:
         found = " (found by the mapping's column names, below title rows)" if source.get("header_row_found") else ""
         read.append(f"column names on row {source['header_row']}{found}")
@@ -105,12 +113,12 @@ def summary_text(report: dict[str, Any]) -> str:
         line = (f"Scores: {scores['decimal_comma']} with a decimal comma and {scores['percent']} with a "
                 "percent sign read as numbers")
         if scores["not_number_count"]:
-            named = ", ".join(f"row {e['row']}: {e['value']!r}" for e in scores["not_numbers"])
+            named = ", ".join(f"row {e['row']}: {_quoted(e['value'])}" for e in scores["not_numbers"])
             line += f"; {scores['not_number_count']} still not a number ({named})"
         lines.append(line)
     formulas = report["formula_like_values"]
     if formulas["count"]:
-        shown = ", ".join(f"row {e['row']} {e['column']} {e['value']!r}" for e in formulas["examples"])
+        shown = ", ".join(f"row {e['row']} {e['column']} {_quoted(e['value'])}" for e in formulas["examples"])
         lines.append(
             f"{formulas['count']} values start as a spreadsheet formula would (=, +, -, @) and are kept "
             f"exactly, as the platform needs them: {shown}"
@@ -130,6 +138,6 @@ def summary_text(report: dict[str, Any]) -> str:
         for number, decision in enumerate(report["decisions"], 1):
             lines.append(f"  {number}. {decision['message']}")
             if decision["examples"]:
-                shown = ", ".join(f"row {e['row']}: {e['value']!r}" for e in decision["examples"])
+                shown = ", ".join(f"row {e['row']}: {_quoted(e['value'])}" for e in decision["examples"])
                 lines.append(f"     e.g. {shown}")
-    return "\n".join(lines)
+    return "\n".join(visible(line) for line in lines)
