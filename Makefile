@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml uv.lock
 DEMO := --db data/demo/warehouse.duckdb --reports data/demo/reports
 
 run: $(STAMP)
-	rm -rf data/demo
+	rm -rf data/demo && mkdir -p data/demo
 	$(BIN)/enrollment-migrate $(DEMO) portal load --users $(SAMPLE)/portal_users.csv \
 		--courses $(SAMPLE)/portal_courses.csv --enrollments $(SAMPLE)/portal_enrollments.csv \
 		--learning-paths $(SAMPLE)/portal_learning_paths.csv --settings $(SAMPLE)/portal_settings.csv

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import duckdb
@@ -78,11 +79,14 @@ def apply_run(
     migrated: engine.Migrated,
     allow_reapply: bool = False,
     checked_portal: str | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> Added:
     """Record the run as applied and write its rows and awards: all of it, or none.
 
     `checked_portal` is the portal fingerprint the rows were checked against: if users or
     courses changed since, the run is refused (ChangedSinceCheck) rather than applied unchecked.
+    `before_commit` runs last inside the transaction: what must be in place for the run to stand
+    (its report files); its failure commits nothing.
     """
     with transaction(con):
         _refuse_if_changed_since_check(con, run, migrated, allow_reapply, checked_portal)
@@ -97,6 +101,9 @@ def apply_run(
             {"run_id": run.run_id, "fingerprint_before": before, "fingerprint_after": fingerprint(con),
              "taken_at": run.applied_at, **asdict(added)},
         )
+        if before_commit is not None:
+            before_commit()
+        fault_point("commit")
     return added
 
 
@@ -219,4 +226,5 @@ def expire_runs(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[str]:
                 "update migration_snapshots set expired_at = $now where run_id in (select unnest($ids))",
                 {"ids": expired, "now": now},
             )
+        fault_point("expire")
     return expired

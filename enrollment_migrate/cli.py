@@ -515,6 +515,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     }.get(summary["state"])
     if plainly:
         out.print(plainly, highlight=False)
+    for missing in summary.get("not_written", []):
+        err.print(f"[bold yellow]Applied, but {missing['what']} could not be written[/] ({missing['why']}); "
+                  f"{missing['again']}.", highlight=False, soft_wrap=True)
     if "would_have" in summary:
         would = summary["would_have"]
         out.print(f"Had it gone in: {would['live']} live and {would['archived']} archived rows, "

@@ -13,6 +13,7 @@ file refused), 2 could not run, 3 refused.
 from __future__ import annotations
 
 import errno
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,10 @@ class Shown:
 def shown(exc: BaseException) -> Shown:
     if isinstance(exc, UserError):
         return Shown(exc.label, str(exc), exc.exit_status)
+    if is_disk_full(exc):  # before a commit: what commits never fails on a full disk afterwards
+        where = disk_full_path(exc)
+        return Shown("Cannot run", f"no space left{f' on {where}' if where else ''}: nothing was changed.",
+                     EXIT_CANNOT_RUN)
     if isinstance(exc, OSError) and exc.errno is not None:
         return Shown("Cannot run", os_error_line(exc), EXIT_CANNOT_RUN)
     return Shown("Cannot run", f"{type(exc).__name__}: {exc}", EXIT_CANNOT_RUN, bug=True)
@@ -93,15 +98,35 @@ def shown(exc: BaseException) -> Shown:
 def os_error_line(exc: OSError, what: str | None = None) -> str:
     """'PATH: cause', the path where the system gave one; a full disk says so in the tool's words."""
     where = exc.filename if exc.filename is not None else what
-    cause = "no space left" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
-    return f"{cause} on {where}" if exc.errno in (errno.ENOSPC, errno.EDQUOT) and where else (
-        f"{where}: {cause}" if where else cause
-    )
+    if is_disk_full(exc):
+        return f"no space left on {where}" if where else "no space left on the disk"
+    cause = exc.strerror or str(exc)
+    return f"{where}: {cause}" if where else cause
+
+
+def reason(exc: BaseException) -> str:
+    """Why a step failed, in a few words: a full disk with the file it refused, an OS error with
+    its path, else the error's first line."""
+    if is_disk_full(exc):
+        where = disk_full_path(exc)
+        return f"no space left on {where}" if where else "no space left on the disk"
+    if isinstance(exc, OSError):
+        return os_error_line(exc)
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def disk_full_path(exc: BaseException) -> str | None:
+    """The file a full disk refused, where the error names it (DuckDB: 'Could not write file "…"')."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return str(exc.filename)
+    found = re.search(r'file "([^"]+)"', str(exc))
+    return found[1] if found else None
 
 
 def is_disk_full(exc: BaseException) -> bool:
     """A full disk, as the OS says it or as DuckDB words it in its own exceptions."""
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) and exc.errno is not None:
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    # Polars and DuckDB say it in their own exceptions (an OSError without errno, an IOException).
     text = str(exc).lower()
-    return "no space left" in text or "disk quota exceeded" in text or "not enough space" in text
+    return "no space left" in text or "disk quota exceeded" in text or "os error 28" in text

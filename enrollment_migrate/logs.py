@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+from enrollment_migrate.errors import is_disk_full
+
 
 class HideExpectedFailures(logging.Filter):
     def __init__(self, expected: tuple[type[BaseException], ...]):
@@ -13,12 +15,13 @@ class HideExpectedFailures(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, self.expected):
+        if isinstance(error, self.expected) or (error is not None and is_disk_full(error)):
             return False
         message = record.getMessage()
+        # A full disk is said in one line by the command (enrollment_migrate.errors).
         return not (
             record.levelno >= logging.ERROR
-            and any(name in message for name in _names_with_subclasses(self.expected))
+            and (any(name in message for name in _names_with_subclasses(self.expected)) or is_disk_full(Exception(message)))
         )
 
 

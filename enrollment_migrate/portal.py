@@ -13,6 +13,7 @@ import polars as pl
 
 from enrollment_migrate.engine import RunOptions, check_file
 from enrollment_migrate.errors import PortalFileRejected, UnreadableFile
+from enrollment_migrate.faults import fault_point
 from enrollment_migrate.warehouse import execute_script, registered, transaction
 from enrollment_migrate.sql_files import sql
 from schemas.portal import (
@@ -68,6 +69,7 @@ def load_portal(
             loaded.learning_paths = _stored(con, "replace_learning_paths", staged_learning_paths=staged_paths)
         if staged_settings is not None:
             loaded.settings = _stored(con, "replace_portal_settings", staged_settings=staged_settings)
+        fault_point("portal")
     return loaded
 
 

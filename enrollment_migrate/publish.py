@@ -22,6 +22,8 @@ leaves them to the next publication or `expire`.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -30,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from enrollment_migrate import retention
+from enrollment_migrate.errors import reason
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import parts_dir
@@ -53,19 +56,24 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
     return catalog
 
 
-def publish_or_warn(con: duckdb.DuckDBPyConnection, db: str | Path) -> bool:
+CATALOG_AGAIN = "the next command that changes the warehouse, or `enrollment-migrate expire`, publishes it"
+
+
+def publish_or_warn(con: duckdb.DuckDBPyConnection, db: str | Path, *, warn: bool = True) -> str | None:
     """Publish after a committed change. The state is the record: if publishing fails (a full
     disk), the change stands, the analysts' catalog stays one step behind, and the next command
-    that publishes catches up. Returns whether the catalog is current."""
+    that publishes catches up. Returns None when the catalog is current, else why it is not
+    (`warn`: also say so in the log; a caller that reports it itself passes False)."""
     try:
         publish(con, db)
-    except OSError as exc:
-        logging.getLogger(__name__).warning(
-            "The analysts' catalog %s could not be refreshed (%s); the next command refreshes it.",
-            db, exc.strerror or exc,
+    except (OSError, duckdb.Error) as exc:  # DuckDB words a full disk as its own IOException
+        why = reason(exc)
+        logging.getLogger(__name__).log(
+            logging.WARNING if warn else logging.INFO,
+            "The analysts' catalog %s could not be refreshed (%s); %s.", db, why, CATALOG_AGAIN,
         )
-        return False
-    return True
+        return why
+    return None
 
 
 def _sync_partitions(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> list[Path]:
@@ -106,7 +114,7 @@ def _write(rows: duckdb.DuckDBPyRelation, folder: Path, name: str) -> None:
     temporary = folder / f".{name}.parquet.tmp"
     try:
         rows.write_parquet(str(temporary))
-        fault_point("publish")
+        fault_point("publish", temporary)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -118,6 +126,28 @@ def _swap_in_catalog(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
     building.unlink(missing_ok=True)
     state = con.execute("select current_database()").fetchall()[0][0]
     # DDL takes no parameters: the paths are the tool's own, quoted as SQL literals.
+    unfinished = building.with_name(building.name + ".wal")
+    try:
+        _build_catalog(con, db, building, state)
+        if unfinished.exists():
+            # Detaching checkpoints the catalog into its file; a WAL left over means that failed
+            # (a full disk, which DuckDB does not always raise), and the file lacks what it holds.
+            raise OSError(errno.ENOSPC, "the catalog could not be written whole", str(building))
+        os.chmod(building, 0o600)
+        retention.keep_catalog(building, db)
+        fault_point("catalog", building)
+        os.replace(building, db)
+    except BaseException:
+        # A half-built catalog is never left beside the one analysts open.
+        building.unlink(missing_ok=True)
+        unfinished.unlink(missing_ok=True)
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"use {state}")
+        raise
+    return db
+
+
+def _build_catalog(con: duckdb.DuckDBPyConnection, db: Path, building: Path, state: str) -> None:
     con.execute(f"attach {_literal(building)} as published")
     try:
         for table in COPIED:
@@ -133,11 +163,8 @@ def _swap_in_catalog(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
         con.execute(sql("analyst_views"))
     finally:
         con.execute(f"use {state}")
-        con.execute("detach published")
-    os.chmod(building, 0o600)
-    retention.keep_catalog(building, db)
-    os.replace(building, db)
-    return db
+        with contextlib.suppress(duckdb.Error):  # a failed checkpoint has already detached it
+            con.execute("detach published")
 
 
 def _literal(path: Path) -> str:

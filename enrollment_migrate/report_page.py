@@ -33,7 +33,8 @@ from enrollment_migrate.apply import ROLLBACK_WINDOW, RUN_ID_SHAPE
 from enrollment_migrate.artifacts import masked_values, show_login_ids
 from enrollment_migrate.engine import readiness, two_year_cutoff
 from enrollment_migrate.options import RunOptions
-from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.errors import CannotRun, reason
+from enrollment_migrate.faults import fault_point
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.visible import visible, visible_frame
 from schemas.rules import ALL_RULES, Severity
@@ -86,6 +87,7 @@ def write_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
     """Build the page and put it in place in one rename: a reader never sees half of it."""
     html = build_page(Path(report_dir), con, now)
     path = page_path(report_dir)
+    fault_point("page", path)
     # Owner-only, like the rest of the report folder's learners' data.
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=report_dir, prefix=".report-", suffix=".html", delete=False
@@ -104,11 +106,12 @@ def write_page_or_warn(report_dir: Path, con: duckdb.DuckDBPyConnection) -> Path
     even if its page could not be built; the warning says how to build it later."""
     try:
         return write_page(report_dir, con)
-    except Exception:  # any failure: the run's outcome must not depend on its page
+    except Exception as exc:  # any failure: the run's outcome must not depend on its page
         log.warning(
-            "The report page of %s could not be built; 'enrollment-migrate report %s' builds it.",
-            report_dir, Path(report_dir).name, exc_info=True,
+            "The report page of %s could not be built (%s); 'enrollment-migrate report %s' builds it.",
+            report_dir, reason(exc), Path(report_dir).name,
         )
+        log.debug("The report page's failure", exc_info=True)  # the details, for a bug report
         return None
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import polars as pl
 
 from enrollment_migrate.engine import Migrated, migrated_frame
+from enrollment_migrate.faults import fault_point
+from enrollment_migrate.files import replace_atomically, write_text_atomically
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -33,11 +35,14 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 
 def write_findings_csv(findings: pl.DataFrame, path: Path) -> None:
     columns = ["row", "column", "rule", "severity", "value", "message"]
-    neutralise_formulas(findings.select(columns)).write_csv(path)
+    frame = neutralise_formulas(findings.select(columns))
+    replace_atomically(path, frame.write_csv)
+    fault_point("findings", path)
 
 
 def write_summary(summary: dict[str, object], path: Path) -> None:
-    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically(path, json.dumps(summary, indent=2) + "\n")
+    fault_point("summary", path)
 
 
 def write_rows(migrated: Migrated, directory: Path) -> dict[str, Path]:
@@ -47,5 +52,6 @@ def write_rows(migrated: Migrated, directory: Path) -> dict[str, Path]:
     for store in ("live", "archived"):
         path = directory / f"{store}.parquet"
         migrated_frame(migrated).filter(pl.col("store") == store).drop("store").sink_parquet(path)
+        fault_point("rows", path)
         written[store] = path
     return written

@@ -39,6 +39,7 @@ import polars as pl
 
 from enrollment_migrate import settings
 from enrollment_migrate.errors import BadSetting
+from enrollment_migrate.faults import fault_point
 from enrollment_migrate.warehouse import parts_dir, store_dir
 
 RETENTION_VARIABLE = settings.PARTITION_RETENTION.name
@@ -134,7 +135,12 @@ def write_manifest(db: str | Path, live: list[Path], now: dt.datetime | None = N
     folder = parts_dir(db) / MANIFESTS
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = folder / f".{os.getpid()}.parquet.tmp"
-    frame.write_parquet(temporary)
+    try:
+        frame.write_parquet(temporary)
+        fault_point("manifest", temporary)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # never a partial manifest beside the real ones
+        raise
     # Named, when it is in place, by when it takes effect (in nanoseconds since 1970, after the
     # one before it), which is later than the rename by PUBLISH_DELAY, however slow the write.
     number = _epoch_ns(dt.datetime.now(dt.UTC) + PUBLISH_DELAY)

@@ -9,6 +9,7 @@ open: it is rebuilt beside it and swapped in, so that a read-only session never 
 from __future__ import annotations
 
 import contextlib
+import logging
 import datetime as dt
 import json
 import shutil
@@ -68,7 +69,12 @@ def connect(db: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckD
             con.execute(sql("analyst_views"))
         yield con
     finally:
-        con.close()
+        # What was committed is in the WAL: a checkpoint that fails at close (a full disk) loses
+        # nothing, and the next open replays it. Closing must not fail what has succeeded.
+        try:
+            con.close()
+        except duckdb.Error as exc:
+            logging.getLogger(__name__).info("Closing %s: %s", state, str(exc).splitlines()[0])
 
 
 def _readable_state(db: Path, state: Path) -> Path:

@@ -45,6 +45,6 @@ def expire_flow(now: dt.datetime | None = None, db: str | None = None) -> dict[s
     with warehouse.connect(db_file) as con:
         deleted = retention.sweep(db_file.resolve(), _utc(now))
         expired = apply.expire_runs(con, _utc(now))
-        if expired:
-            publish_or_warn(con, db_file)
+        # Always: a catalog left behind by a full disk after an earlier change catches up here.
+        publish_or_warn(con, db_file)
     return {"expired": expired, "deleted_files": len(deleted)}

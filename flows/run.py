@@ -6,7 +6,11 @@ from prefect import flow
 
 from enrollment_migrate import warehouse
 from enrollment_migrate.options import RunOptions
-from flows.tasks import Progress, apply_checked, checked_file, plan, preflight, report, run_name
+from prefect.utilities.annotations import quote
+
+from flows.tasks import (
+    Progress, apply_checked, checked_file, nothing_left_on_failure, plan, preflight, report, run_name,
+)
 
 
 @flow(name="migrate", flow_run_name=run_name("run"), log_prints=False)
@@ -21,8 +25,10 @@ def run_flow(
     preflight(file, db_file)
     run = plan("run", file, reports_dir, options)
     progress = Progress(steps=5)
-    with checked_file(run, db_file, progress) as checked:
-        state = apply_checked(run, checked, db_file)
+    with nothing_left_on_failure(run) as held, checked_file(run, db_file, progress) as (checked, rows):
+        # quote: the apply waits for the split inside its transaction, not before it starts.
+        state = apply_checked(run, checked, db_file, rows=quote(rows))
+        held["applied"] = state == "applied"
         progress.step_done()
         summary = report(run, checked, db_file, state)
         progress.step_done()

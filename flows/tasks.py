@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import shutil
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from pathlib import Path
@@ -21,13 +22,15 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import wait
+from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 
 from enrollment_migrate import (
     apply, artifacts, engine, file_parts, report_page, reports, runs, warehouse,
 )
-from enrollment_migrate.publish import publish_or_warn
+from enrollment_migrate import errors
+from enrollment_migrate.faults import fault_point
+from enrollment_migrate.publish import CATALOG_AGAIN, publish_or_warn
 from enrollment_migrate.engine import drivers
 from enrollment_migrate.options import RunOptions
 from enrollment_migrate.workdir import WorkDir
@@ -126,21 +129,35 @@ def split(plan: runs.RunPlan, migrated: list[Path]) -> dict[str, Path]:
 
 
 @step(name="apply")
-def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
-    """Apply an acceptable run in one transaction, or record its rejection; returns the state."""
+def apply_checked(plan: runs.RunPlan, checked: Path, db: Path, rows: PrefectFuture | None = None) -> str:
+    """Apply an acceptable run in one transaction, or record its rejection; returns the state.
+
+    Everything the run's record needs is written before the commit: the live and archived rows'
+    files (`rows`, the split running beside the apply: waited for inside the transaction),
+    findings.csv and summary.json. A failure before the commit (a full disk) then leaves the store
+    exactly as it was; what follows the commit (the catalog, the page) can only warn (`report`)."""
     result = engine.open_saved_result(checked)
     with warehouse.connect(db) as con:
         if result.state != "valid":
+            if rows is not None:
+                rows.result()  # recorded only once its report's rows are written
             warehouse.record_run(con, runs.run_record(plan, result, "rejected"), result.findings)
             publish_or_warn(con, db)
             return "rejected"
         applied_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         record = runs.run_record(plan, result, "applied", applied_at)
+
+        def before_commit() -> None:
+            if rows is not None:
+                rows.result()  # the split's failure fails the apply: nothing is committed
+            _write_report_files(plan, result, runs.summary(plan, result, "applied"))
+
         try:
             apply.apply_run(
                 con, record, result.findings, result.migrated,
                 allow_reapply=plan.options.allow_reapply,
                 checked_portal=result.portal_fingerprint,
+                before_commit=before_commit,
             )
         except apply.ChangedSinceCheck as changed:
             rejected = engine.reject_file(result, changed.findings)
@@ -148,26 +165,75 @@ def apply_checked(plan: runs.RunPlan, checked: Path, db: Path) -> str:
             warehouse.record_run(con, runs.run_record(plan, rejected, "rejected"), rejected.findings)
             publish_or_warn(con, db)
             return "rejected"
-        publish_or_warn(con, db)
     return "applied"
+
+
+def _write_report_files(plan: runs.RunPlan, result: engine.CheckResult, summary: dict[str, object]) -> None:
+    reports.write_findings_csv(result.findings, plan.report_dir / "findings.csv")
+    reports.write_summary(summary, plan.report_dir / "summary.json")
 
 
 @step(name="report")
 def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None) -> dict[str, object]:
     """The report folder with its report page, and the run's artifacts in the Prefect UI; and for
-    a validation, which changes nothing else, its run log entry."""
+    a validation, which changes nothing else, its run log entry.
+
+    After an apply (`state` "applied") the change is committed and its report files are written:
+    what follows can fail (a full disk) without undoing it, so each step only warns, and the
+    summary lists what could not be written (`not_written`) and how to write it again."""
     result = engine.open_saved_result(checked, with_rows=False)
     summary = runs.summary(plan, result, state or result.state)
-    reports.write_findings_csv(result.findings, plan.report_dir / "findings.csv")
-    reports.write_summary(summary, plan.report_dir / "summary.json")
-    with warehouse.connect(db) as con:
-        if state is None:
-            warehouse.record_run(con, runs.run_record(plan, result, result.state), result.findings)
-            publish_or_warn(con, db)
-        # After the run log entry: the page shows the run as the warehouse records it.
-        page = report_page.write_page_or_warn(plan.report_dir, con)
-    _create_artifacts(plan, summary, result.findings, page)
+    if state != "applied":
+        _write_report_files(plan, result, summary)
+        with warehouse.connect(db) as con:
+            if state is None:
+                warehouse.record_run(con, runs.run_record(plan, result, result.state), result.findings)
+                publish_or_warn(con, db)
+            # After the run log entry: the page shows the run as the warehouse records it.
+            page = report_page.write_page_or_warn(plan.report_dir, con)
+        _create_artifacts(plan, summary, result.findings, page)
+        return summary
+    after = AfterCommit(plan.run_id)
+    page, page_again = None, f"`enrollment-migrate report {plan.run_id}` builds it"
+    try:
+        with warehouse.connect(db) as con:
+            if (why := publish_or_warn(con, db, warn=False)) is not None:
+                after.failed("the analysts' catalog", why, CATALOG_AGAIN)
+            with after.step("the report page", page_again):
+                page = report_page.write_page(plan.report_dir, con)
+    except Exception as exc:  # noqa: BLE001 - the store could not be opened again: neither was made
+        after.failed("the analysts' catalog", errors.reason(exc), CATALOG_AGAIN)
+        after.failed("the report page", errors.reason(exc), page_again)
+    with after.step("the Prefect artifacts", "they are shown for the next run"):
+        _create_artifacts(plan, summary, result.findings, page)
+    if after.not_written:
+        summary["not_written"] = after.not_written
+        with after.step("the list of what was not written, in summary.json", "it is the list above"):
+            reports.write_summary(summary, plan.report_dir / "summary.json")
     return summary
+
+
+class AfterCommit:
+    """The steps that follow a committed apply: each one's failure is a warning and a line of
+    `not_written` (what, why, how to write it again), never a failure of the run."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+        self.not_written: list[dict[str, str]] = []
+
+    @contextlib.contextmanager
+    def step(self, what: str, again: str) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - the run is applied whatever fails here
+            self.failed(what, errors.reason(exc), again)
+
+    def failed(self, what: str, why: str, again: str) -> None:
+        self.not_written.append({"what": what, "why": why, "again": again})
+        # INFO: the command says it in its summary; a served run's log in the UI shows it here.
+        logging.getLogger(__name__).info(
+            "Run %s is applied, but %s could not be written (%s); %s.", self.run_id, what, why, again
+        )
 
 
 def _create_artifacts(plan: runs.RunPlan, summary: dict[str, object], findings, page: Path | None) -> None:
@@ -212,12 +278,14 @@ class Progress:
 
 
 @contextlib.contextmanager
-def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[Path]:
+def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[tuple[Path, PrefectFuture]]:
     """The steps validate and run share: the file loaded and checked (the checked result's
     folder is yielded), then the live/archived files written while the flow goes on (they read
-    only the check's files, and the apply and report never theirs); the work folder goes when
+    only the check's files, and the apply and report never theirs; the split's future is
+    yielded beside the folder, for the steps that must see it done); the work folder goes when
     both are done."""
     address = run.options.dask_address
+    fault_point("work", run.work_dir.root)
     if address:
         checked = check_on_dask(run, db, address)
         progress.step_done()
@@ -229,12 +297,32 @@ def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[Pa
     # The paths, not the result's folder: a rejected apply rewrites the result there meanwhile.
     rows = split.submit(run, engine.saved_rows(checked))
     try:
-        yield checked
+        yield checked, rows
     finally:
         wait([rows])
     rows.result()  # a failed split fails the flow
     progress.step_done()
     run.work_dir.remove()
+
+
+@contextlib.contextmanager
+def nothing_left_on_failure(run: runs.RunPlan) -> Iterator[dict[str, bool]]:
+    """A run that fails before its commit leaves nothing behind: its report folder, work files
+    included, goes, and a full disk is said as such ("no space left on PATH: nothing was
+    applied"). The flow marks `applied` once the commit is made: from then on the run stands,
+    and nothing is removed."""
+    held = {"applied": False}
+    try:
+        yield held
+    except BaseException as exc:
+        if held["applied"]:
+            raise
+        shutil.rmtree(run.report_dir, ignore_errors=True)
+        if errors.is_disk_full(exc):
+            where = errors.disk_full_path(exc) or run.report_dir
+            done = "applied" if run.command == "run" else "recorded"
+            raise errors.NoSpace(f"no space left on {where}: nothing was {done}.") from exc
+        raise
 
 
 def run_name(command: str):

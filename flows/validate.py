@@ -6,7 +6,9 @@ from prefect import flow
 
 from enrollment_migrate import warehouse
 from enrollment_migrate.options import RunOptions
-from flows.tasks import Progress, checked_file, plan, preflight, report, run_name
+from prefect.futures import wait
+
+from flows.tasks import Progress, checked_file, nothing_left_on_failure, plan, preflight, report, run_name
 
 
 @flow(name="validate", flow_run_name=run_name("validate"), log_prints=False)
@@ -21,7 +23,9 @@ def validate_flow(
     preflight(file, db_file)
     run = plan("validate", file, reports_dir, options)
     progress = Progress(steps=4)
-    with checked_file(run, db_file, progress) as checked:
+    with nothing_left_on_failure(run), checked_file(run, db_file, progress) as (checked, rows):
+        wait([rows])  # the page counts the live and archived rows' files
+        rows.result()
         summary = report(run, checked, db_file)
         progress.step_done()
     return summary
