@@ -9,13 +9,13 @@ marks (enrollment_migrate.visible).
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from enrollment_migrate import settings
 from enrollment_migrate.visible import visible, visible_frame
 from schemas.rules import ALL_RULES
 from schemas.template import LOGIN_ID
@@ -35,7 +35,7 @@ _MASKED_PART = r"^([^@]{0,2})[^@]*"  # all of the local part but its first two c
 def show_login_ids() -> bool:
     """ENROLLMENT_MIGRATE_SHOW_LOGIN_IDS=1 shows Login IDs as written, where every reader of the
     artifacts and report pages may see them."""
-    return os.environ.get("ENROLLMENT_MIGRATE_SHOW_LOGIN_IDS") == "1"
+    return settings.SHOW_LOGIN_IDS.value()
 
 
 def masked_values() -> pl.Expr:
