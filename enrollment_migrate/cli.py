@@ -24,7 +24,9 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.columns import Columns
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from enrollment_migrate import errors, settings
 from enrollment_migrate.errors import EXIT_CANNOT_RUN, EXIT_INVALID, EXIT_OK, EXIT_REFUSED
@@ -135,12 +137,20 @@ def _cannot_run(message: str) -> typing.NoReturn:
     _fail(errors.CannotRun(message))
 
 
+def _shown(text: object) -> str:
+    """Text from a file or a path, for the terminal: its control characters as marks (an ESC
+    would start an escape sequence), each line on its own."""
+    from enrollment_migrate.visible import visible
+
+    return "\n".join(visible(line) for line in str(text).split("\n"))
+
+
 def _fail(exc: BaseException) -> typing.NoReturn:
     """The one place an error becomes what a person reads and the exit status."""
     shown = errors.shown(exc)
     # The message may quote a path or a value: never read as markup, never wrapped mid-path.
     err.print(f"[bold red]{shown.label}:[/] ", end="", highlight=False)
-    err.print(shown.message, highlight=False, markup=False, soft_wrap=True)
+    err.print(_shown(shown.message), highlight=False, markup=False, soft_wrap=True)
     if shown.bug:
         err.print("This is not a problem in your file; the log above has the details for a bug report.",
                   highlight=False)
@@ -415,7 +425,7 @@ def report_page(
     folder = pages.report_dir_of(warehouse.reports_path(ctx.obj["reports"]), run_id)
     with warehouse.connect(_db(ctx), read_only=True) as con:
         page = pages.write_page(folder, con)
-    out.print(f"Report page: {page}", highlight=False, soft_wrap=True)
+    out.print(f"Report page: {_shown(page)}", highlight=False, markup=False, soft_wrap=True)
     if open_page:
         import webbrowser
 
@@ -470,9 +480,10 @@ def training_history(
     text = neutralise_formulas(rows).write_csv()
     if out_file:
         files.write_text_atomically(out_file, text)
-        err.print(f"{text.count(chr(10)) - 1} enrollments written to {out_file}")
+        err.print(f"{text.count(chr(10)) - 1} enrollments written to {_shown(out_file)}", markup=False)
     else:
-        sys.stdout.write(text)
+        # The CSV exactly, for a pipe or a file; on a terminal, its controls as marks.
+        sys.stdout.write(_shown(text) if sys.stdout.isatty() else text)
 
 
 @server_app.command("status")
@@ -506,7 +517,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         "valid": "[bold green]VALID[/]", "applied": "[bold green]APPLIED[/]",
         "invalid": "[bold red]INVALID[/]", "rejected": "[bold red]REJECTED[/]",
     }.get(summary["state"], summary["state"])
-    out.print(f"{verdict}  {summary['file']}  (import date {summary['import_date']})", highlight=False)
+    out.print(f"{verdict}  {escape(_shown(summary['file']))}  (import date {summary['import_date']})",
+              highlight=False)
     # Say plainly what went in, and what would have: only an applied run changed the store.
     plainly = {
         "valid": "A dry run: nothing was changed. Live and archived rows are what would go in.",
@@ -516,8 +528,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     if plainly:
         out.print(plainly, highlight=False)
     for missing in summary.get("not_written", []):
-        err.print(f"[bold yellow]Applied, but {missing['what']} could not be written[/] ({missing['why']}); "
-                  f"{missing['again']}.", highlight=False, soft_wrap=True)
+        err.print(f"[bold yellow]Applied, but {missing['what']} could not be written[/] "
+                  f"({escape(_shown(missing['why']))}); {escape(missing['again'])}.", highlight=False, soft_wrap=True)
     if "would_have" in summary:
         would = summary["would_have"]
         out.print(f"Had it gone in: {would['live']} live and {would['archived']} archived rows, "
@@ -544,12 +556,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for year in summary["by_year"]:
             years.add_row(str(year["year"]), str(year["completed"]), str(year["open"]))
         out.print(years)
-    out.print(f"Report: {summary['report_dir']}", highlight=False)
+    out.print(f"Report: {_shown(summary['report_dir'])}", highlight=False, markup=False)
     from enrollment_migrate.report_page import page_path
 
     page = page_path(Path(summary["report_dir"]))
     if page.is_file():
-        out.print(f"Report page: {page} (open it in a browser)", highlight=False, soft_wrap=True)
+        out.print(f"Report page: {_shown(page)} (open it in a browser)", highlight=False, markup=False,
+                  soft_wrap=True)
     else:
         out.print(f"Report page: not built; 'enrollment-migrate report {summary['run_id']}' builds it",
                   highlight=False)
@@ -569,7 +582,7 @@ def _print_readiness(items: list[dict[str, Any]]) -> None:
     table.columns[2].overflow = "fold"  # a rule's code is one long word: folded, never cut
     for item in items:
         table.add_row(item["item"], READINESS_MARKS[item["status"]],
-                      "" if item["status"] == "ok" else item["detail"])
+                      "" if item["status"] == "ok" else Text(_shown(item["detail"])))
     out.print(table)
 
 
@@ -586,7 +599,8 @@ def _print_first_problems(findings_csv: Path, limit: int = 10) -> None:
         return
     table = Table("row", "column", "rule", "message", title=f"First problems (of {problems.height})", title_justify="left")
     for problem in problems.head(limit).iter_rows(named=True):
-        table.add_row(problem["row"] or "", problem["column"] or "", problem["rule"], problem["message"])
+        table.add_row(problem["row"] or "", problem["column"] or "", problem["rule"],
+                      Text(_shown(problem["message"])))
     out.print(table)
 
 

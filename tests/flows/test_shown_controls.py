@@ -143,9 +143,6 @@ def test_the_preparation_report_shows_marks_and_never_the_characters():
         assert shown in text
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py prints the summary's values as they are until "
-                   "enrollment_migrate.visible is wired into _print_summary, _print_first_problems and "
-                   "_print_readiness: then this passes, and this mark goes")
 def test_the_terminal_summary_shows_marks_and_never_the_characters(validated, monkeypatch):
     from rich.console import Console
 
