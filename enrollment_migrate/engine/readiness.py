@@ -144,11 +144,13 @@ def _modules(facts: Facts, found: pl.DataFrame) -> Answer | None:
 ITEMS = (
     Item("File format and dates", (
         rules.NOT_UTF8, rules.EMPTY_FILE, rules.NOT_CSV_LINE_ENDINGS, rules.MISSING_COLUMN,
-        rules.DUPLICATE_COLUMN, rules.UNKNOWN_COLUMN, rules.MALFORMED_ROW, rules.BLANK_LOGIN_ID,
-        rules.BLANK_COURSE_NAME, rules.UNKNOWN_USER, rules.AMBIGUOUS_USER, rules.UNKNOWN_COURSE,
-        rules.AMBIGUOUS_COURSE, rules.COURSE_NOT_PUBLISHED, rules.BAD_DATE_FORMAT, rules.INVALID_DATE,
-        rules.DATE_BEFORE_1970, rules.DATE_IN_FUTURE, rules.COMPLETED_DATE_REQUIRED,
+        rules.DUPLICATE_COLUMN, rules.UNKNOWN_COLUMN, rules.MALFORMED_ROW, rules.BAD_DATE_FORMAT,
+        rules.INVALID_DATE, rules.DATE_BEFORE_1970, rules.DATE_IN_FUTURE, rules.COMPLETED_DATE_REQUIRED,
         rules.COMPLETED_DATE_IGNORED,
+    )),
+    Item("Learners and courses in the portal", (
+        rules.BLANK_LOGIN_ID, rules.BLANK_COURSE_NAME, rules.UNKNOWN_USER, rules.AMBIGUOUS_USER,
+        rules.UNKNOWN_COURSE, rules.AMBIGUOUS_COURSE, rules.COURSE_NOT_PUBLISHED,
     )),
     Item("Scores and statuses", (rules.UNKNOWN_STATUS, rules.SCORE_NOT_ALLOWED, rules.SCORE_REQUIRED,
                                  rules.BAD_SCORE)),

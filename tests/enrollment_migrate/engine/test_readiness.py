@@ -10,15 +10,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import IMPORT_DATE, row
+from conftest import HEADERS, IMPORT_DATE, row
 from enrollment_migrate.engine import readiness
 from schemas import rules
 from schemas.findings import empty_findings
 
 ARCHIVED = "1/6/2020"  # before the two-year cut-off of the fixtures' import date (15/1/2025)
 ORDER = [
-    "File format and dates", "Scores and statuses", "Date sequencing", "Duplicates and existing enrollments",
-    "Licenses and ILT places", "Reminders", "Certificates", "Credits", "Badges (gamification)",
+    "File format and dates", "Learners and courses in the portal", "Scores and statuses", "Date sequencing",
+    "Duplicates and existing enrollments", "Licenses and ILT places", "Reminders", "Certificates", "Credits", "Badges (gamification)",
     "Recertification", "Learning paths and archived data", "Training History option",
     "Instructor-led shell courses", "Module statuses",
 ]
@@ -42,7 +42,7 @@ def test_a_clean_file_on_a_portal_that_says_nothing(validate_rows):
     result = validate_rows([row("ann@example.com", "Safety", completed="1/6/2024")])
     assert list(items(result)) == ORDER
     assert status(result) == {
-        **dict.fromkeys(ORDER[:6], "ok"),
+        **dict.fromkeys(ORDER[:7], "ok"),
         "Certificates": "ok",  # Safety links a certificate
         "Credits": "ok",  # and carries credits
         "Badges (gamification)": "unknown",  # does the portal use gamification?
@@ -66,9 +66,11 @@ def test_errors_block_and_warnings_ask_for_attention(validate_rows, portal_db):
         row("carl@example.com", "Workshop", completed="1/6/2024"),  # instructor-led
     ])
     checked = items(result)
-    assert checked["File format and dates"]["status"] == "blocking"
-    assert checked["File format and dates"]["rule"] == "unknown_user"
-    assert checked["File format and dates"]["detail"] == "1 finding of unknown_user."
+    assert checked["File format and dates"]["status"] == "ok"  # the unknown learner is not a format problem
+    assert checked["Learners and courses in the portal"] == {
+        "item": "Learners and courses in the portal", "status": "blocking", "detail": "1 finding of unknown_user.",
+        "count": 1, "rule": "unknown_user", "names": [],
+    }
     assert checked["Reminders"] == {
         "item": "Reminders", "status": "attention", "detail": "1 finding of reminders_enabled.", "count": 1,
         "rule": "reminders_enabled", "names": ["Noisy"],
@@ -82,13 +84,30 @@ def test_errors_block_and_warnings_ask_for_attention(validate_rows, portal_db):
     assert checked["Instructor-led shell courses"]["names"] == ["Workshop"]
 
 
+def test_blank_unknown_ambiguous_and_unpublished_learners_and_courses_are_their_own_item(validate_rows):
+    result = validate_rows([
+        row("", "Safety"), row("ghost@example.com", "Safety"), row("ann@example.org", "Safety"),  # carl's username
+        row("ann@example.com", ""), row("ann@example.com", "Nowhere"), row("ann@example.com", "twin "),
+        row("ann@example.com", "Draft Course"),
+    ])
+    checked = items(result)
+    assert checked["File format and dates"]["status"] == "ok"
+    learners = checked["Learners and courses in the portal"]
+    assert (learners["status"], learners["count"], learners["rule"]) == ("blocking", 7, "ambiguous_course")
+    assert learners["detail"] == (
+        "1 finding of ambiguous_course; 1 finding of ambiguous_user; 1 finding of blank_course_name; "
+        "1 finding of blank_login_id; 1 finding of course_not_published; 1 finding of unknown_course; "
+        "1 finding of unknown_user."
+    )
+
+
 def test_errors_whose_rows_are_skipped_ask_for_attention_fatal_ones_still_block(validate_rows):
     rows = [row("ann@example.com", "Safety", completed="1/6/2024"), row("ghost@example.com", "Safety", completed="1/6/2024"),
             row("dora@example.com", "Safety", completed="1/1/2024", started="1/6/2024")]
     skipping = validate_rows(rows, skip_invalid_rows=True)
-    assert status(skipping)["File format and dates"] == "attention"  # unknown_user: the row is dropped
+    assert status(skipping)["Learners and courses in the portal"] == "attention"  # unknown_user: the row is dropped
     assert status(skipping)["Date sequencing"] == "blocking"  # date_sequence is fatal
-    assert status(validate_rows(rows))["File format and dates"] == "blocking"
+    assert status(validate_rows(rows))["Learners and courses in the portal"] == "blocking"
 
 
 def test_what_the_portal_does_not_say_is_a_question_never_ok(validate_rows, portal_db):
@@ -144,11 +163,19 @@ def test_the_checklist_is_in_the_json_summary(validate_rows, tmp_path):
     assert pl.DataFrame(summary["readiness"])["status"].is_in(["ok", "attention", "blocking", "unknown"]).all()
 
 
-# Every item in each status it can take: (rows, portal set-up SQL, item, status).
+# Every item in each status it can take: (rows, portal set-up SQL, item, status[, validate_rows's
+# options]).
 LIVE = "1/6/2024"
 MATRIX = [
     ([row("ann@example.com", "Safety", completed=LIVE)], [], "File format and dates", "ok"),
-    ([row("ghost@example.com", "Safety", completed=LIVE)], [], "File format and dates", "blocking"),
+    ([row("ann@example.com", "Safety", completed="2024-06-01")], [], "File format and dates", "blocking"),
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "File format and dates", "attention",
+     {"headers": [*HEADERS, "Notes"]}),  # unknown_column
+    ([row("ann@example.com", "Safety", completed=LIVE)], [], "Learners and courses in the portal", "ok"),
+    ([row("ghost@example.com", "Safety", completed=LIVE)], [], "Learners and courses in the portal", "blocking"),
+    ([row("ann@example.com", "Draft Course", completed=LIVE)], [], "Learners and courses in the portal", "blocking"),
+    ([row("ghost@example.com", "Safety", completed=LIVE), row("ann@example.com", "Safety", completed=LIVE)], [],
+     "Learners and courses in the portal", "attention", {"skip_invalid_rows": True}),  # the row is dropped
     ([row("ann@example.com", "Safety", completed=LIVE)], [], "Scores and statuses", "ok"),
     ([row("ann@example.com", "Safety", status="Done")], [], "Scores and statuses", "blocking"),
     ([row("ann@example.com", "Safety", completed=LIVE)], [], "Date sequencing", "ok"),
@@ -191,13 +218,13 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("rows", "setup", "item", "expected"), MATRIX,
-                         ids=[f"{item}-{expected}" for _, _, item, expected in MATRIX])
-def test_each_item_in_each_status_it_can_take(validate_rows, portal_db, rows, setup, item, expected):
+@pytest.mark.parametrize(("rows", "setup", "item", "expected", "options"), [(*case, {})[:5] for case in MATRIX],
+                         ids=[f"{case[2]}-{case[3]}" for case in MATRIX])
+def test_each_item_in_each_status_it_can_take(validate_rows, portal_db, rows, setup, item, expected, options):
     for statement in setup:
         portal_db.execute(statement)
     try:
-        result = validate_rows(rows)
+        result = validate_rows(rows, **options)
     finally:
         portal_db.execute("update courses set recertification_period_days = null")
     assert status(result)[item] == expected, items(result)[item]
@@ -205,7 +232,7 @@ def test_each_item_in_each_status_it_can_take(validate_rows, portal_db, rows, se
 
 
 def test_the_matrix_covers_every_item():
-    assert {item for _, _, item, _ in MATRIX} == set(ORDER)
+    assert {case[2] for case in MATRIX} == set(ORDER)
 
 
 def test_make_run_shows_every_status(tmp_path):
