@@ -392,9 +392,10 @@ def store_status(
     Reads files only: it waits for no other command."""
     from rich.filesize import decimal as size
 
-    from enrollment_migrate import retention
+    from enrollment_migrate import retention, work_claims
 
     status = retention.status(_db(ctx)).as_dict()
+    status["stopped_runs_work_folders"] = work_claims.orphans(_db(ctx))
     if as_json:
         print(json.dumps(status))
         return
@@ -405,6 +406,9 @@ def store_status(
     if status["retired_files"]:
         waiting += f" Oldest retired {status['oldest_retired_at'][:16].replace('T', ' ')} UTC."
     out.print(waiting, highlight=False)
+    if status["stopped_runs_work_folders"]:
+        out.print(f"Work folders left by runs that were stopped: {status['stopped_runs_work_folders']} "
+                  "(the next command that changes the warehouse removes them).", highlight=False)
     sessions = status["open_sessions"]
     out.print(f"Open analysts' sessions: {sessions}" + (
         "; retired files are deleted once they close (by `expire` or the next command that publishes)."
@@ -471,7 +475,7 @@ def training_history(
     """One learner's full training history (live and archived), as CSV that no spreadsheet runs as
     a formula."""
     from enrollment_migrate import files, history, warehouse
-    from enrollment_migrate.reports import neutralise_formulas
+    from enrollment_migrate.formulas import neutralise_formulas
 
     with warehouse.connect(_db(ctx), read_only=True) as con:
         rows = history.learner_history(con, login_id)

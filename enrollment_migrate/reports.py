@@ -9,28 +9,14 @@ import polars as pl
 
 from enrollment_migrate.engine import Migrated, migrated_frame
 from enrollment_migrate.faults import fault_point
+from enrollment_migrate.formulas import FORMULA_START, neutralise_formulas  # noqa: F401 - re-exported
 from enrollment_migrate.files import replace_atomically, write_text_atomically
-
-# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def run_dir(reports: Path, run_id: str) -> Path:
     path = reports / run_id
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
-
-
-def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix every text cell a spreadsheet would evaluate with an apostrophe."""
-    return frame.with_columns(
-        pl.when(pl.col(name).str.contains(FORMULA_START))
-        .then(pl.lit("'") + pl.col(name))
-        .otherwise(pl.col(name))
-        .alias(name)
-        for name, dtype in frame.schema.items()
-        if dtype == pl.String
-    )
 
 
 def write_findings_csv(findings: pl.DataFrame, path: Path) -> None:

@@ -63,6 +63,9 @@ def connect(db: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckD
         state.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         _adopt_single_file_warehouse(Path(db), state)
         con = _open_waiting(state)
+        from enrollment_migrate import work_claims  # it names this module's folders
+
+        work_claims.sweep(db)  # a killed run's work folders
     try:
         if not read_only:
             con.execute(sql("warehouse_schema"))

@@ -9,7 +9,7 @@ from enrollment_migrate.options import RunOptions
 from prefect.utilities.annotations import quote
 
 from flows.tasks import (
-    Progress, apply_checked, checked_file, nothing_left_on_failure, plan, preflight, report, run_name,
+    Progress, apply_checked, checked_file, run_in_progress, plan, preflight, report, run_name,
 )
 
 
@@ -25,7 +25,7 @@ def run_flow(
     preflight(file, db_file)
     run = plan("run", file, reports_dir, options)
     progress = Progress(steps=5)
-    with nothing_left_on_failure(run) as held, checked_file(run, db_file, progress) as (checked, rows):
+    with run_in_progress(run, db_file) as held, checked_file(run, db_file, progress) as (checked, rows):
         # quote: the apply waits for the split inside its transaction, not before it starts.
         state = apply_checked(run, checked, db_file, rows=quote(rows))
         held["applied"] = state == "applied"

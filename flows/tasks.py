@@ -28,7 +28,7 @@ from prefect.runtime import flow_run
 from enrollment_migrate import (
     apply, artifacts, engine, file_parts, report_page, reports, runs, warehouse,
 )
-from enrollment_migrate import errors
+from enrollment_migrate import errors, work_claims
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.publish import CATALOG_AGAIN, publish_or_warn
 from enrollment_migrate.engine import drivers
@@ -306,12 +306,14 @@ def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[tu
 
 
 @contextlib.contextmanager
-def nothing_left_on_failure(run: runs.RunPlan) -> Iterator[dict[str, bool]]:
-    """A run that fails before its commit leaves nothing behind: its report folder, work files
-    included, goes, and a full disk is said as such ("no space left on PATH: nothing was
-    applied"). The flow marks `applied` once the commit is made: from then on the run stands,
-    and nothing is removed."""
+def run_in_progress(run: runs.RunPlan, db: Path) -> Iterator[dict[str, bool]]:
+    """The run's folders claimed in the warehouse while it runs, so that a kill leaves nothing the
+    next command does not remove (enrollment_migrate.work_claims). A run that fails before its
+    commit leaves nothing behind: its report folder, work files included, goes, and a full disk
+    is said as such ("no space left on PATH: nothing was applied"). The flow marks `applied`
+    once the commit is made: from then on the run stands, and nothing is removed."""
     held = {"applied": False}
+    work_claims.claim(db, run.run_id, run.report_dir)
     try:
         yield held
     except BaseException as exc:
@@ -323,6 +325,8 @@ def nothing_left_on_failure(run: runs.RunPlan) -> Iterator[dict[str, bool]]:
             done = "applied" if run.command == "run" else "recorded"
             raise errors.NoSpace(f"no space left on {where}: nothing was {done}.") from exc
         raise
+    finally:
+        work_claims.release(db, run.run_id)
 
 
 def run_name(command: str):

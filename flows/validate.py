@@ -8,7 +8,7 @@ from enrollment_migrate import warehouse
 from enrollment_migrate.options import RunOptions
 from prefect.futures import wait
 
-from flows.tasks import Progress, checked_file, nothing_left_on_failure, plan, preflight, report, run_name
+from flows.tasks import Progress, checked_file, run_in_progress, plan, preflight, report, run_name
 
 
 @flow(name="validate", flow_run_name=run_name("validate"), log_prints=False)
@@ -23,7 +23,7 @@ def validate_flow(
     preflight(file, db_file)
     run = plan("validate", file, reports_dir, options)
     progress = Progress(steps=4)
-    with nothing_left_on_failure(run), checked_file(run, db_file, progress) as (checked, rows):
+    with run_in_progress(run, db_file), checked_file(run, db_file, progress) as (checked, rows):
         wait([rows])  # the page counts the live and archived rows' files
         rows.result()
         summary = report(run, checked, db_file)

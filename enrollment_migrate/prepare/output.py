@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from enrollment_migrate.reports import FORMULA_START
+from enrollment_migrate.formulas import FORMULA_START
 from schemas.portal import EMAIL
 from schemas.template import COLUMNS, COURSE_NAME, DATE_COLUMNS, LOGIN_ID
 

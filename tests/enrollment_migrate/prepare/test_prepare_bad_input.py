@@ -16,7 +16,7 @@ from conftest import REPO
 from enrollment_migrate.prepare.mapping import PassMark, load_mapping
 from enrollment_migrate.prepare.output import write_template_csv
 from enrollment_migrate.prepare.pipeline import prepare
-from enrollment_migrate.reports import FORMULA_START
+from enrollment_migrate.formulas import FORMULA_START
 from enrollment_migrate.runs import CannotRun
 
 # Hypothesis profiles (tests/conftest.py): a few dozen cases in `make test`, thousands in `make fuzz`.
