@@ -135,8 +135,38 @@ class PassMark:
     at_least: float
 
 
+# A mapping is a few KB and three levels deep: a file past these bounds is not one, and reading
+# it could take the memory or the stack of the machine.
+MAPPING_MAX_BYTES = 1 << 20
+MAPPING_MAX_DEPTH = 32
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """YAML that is valid but not read in a mapping (an alias, nesting too deep)."""
+
+
 class _Loader(yaml.SafeLoader):
-    """YAML 1.1 reads `yes`, `no`, `on`, `off` as booleans: a status word must stay a word."""
+    """YAML 1.1 reads `yes`, `no`, `on`, `off` as booleans: a status word must stay a word.
+
+    Aliases (`*name`, and `<<: *name`) are refused: a few lines of them can stand for billions of
+    values (the "billion laughs"), and a mapping has no need of them. Nesting is bounded, as the
+    composer recurses."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201 - PyYAML's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(None, None, f"the alias *{event.anchor} is not read in a mapping (aliases are "
+                           "refused: write each value out)", event.start_mark)
+        if self._depth >= MAPPING_MAX_DEPTH:
+            raise _Refused(None, None, f"nested more than {MAPPING_MAX_DEPTH} levels deep, which no mapping is",
+                           self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -161,7 +191,14 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _refuse_
 def load_mapping(path: str | Path) -> Mapping:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:  # a bounded read: the file may be anything, of any size
+            data = handle.read(MAPPING_MAX_BYTES + 1)
+        if len(data) > MAPPING_MAX_BYTES:
+            raise MappingError(str(path), [
+                f"the file is larger than {MAPPING_MAX_BYTES >> 20} MiB, and a mapping is a few KB: "
+                "is this the mapping file?"
+            ])
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise MappingError(str(path), ["the file does not exist"]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -172,7 +209,8 @@ def load_mapping(path: str | Path) -> Mapping:
         where = getattr(exc, "problem_mark", None)
         line = f"line {where.line + 1}: " if where else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise MappingError(str(path), [f"{line}not valid YAML: {problem}"]) from None
+        shown = problem if isinstance(exc, _Refused) else f"not valid YAML: {problem}"
+        raise MappingError(str(path), [f"{line}{shown}"]) from None
     return parse_mapping(document, str(path))
 
 
