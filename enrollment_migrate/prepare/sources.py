@@ -12,13 +12,22 @@ import codecs
 import csv
 import io
 import itertools
+import json
+import re
+import subprocess
+import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import charset_normalizer
 import polars as pl
 
+import enrollment_migrate
+from enrollment_migrate.prepare.sheet_reader import HEADER_SEARCH_ROWS as _HEADER_SEARCH_ROWS
+from enrollment_migrate.prepare.sheet_reader import header_index
 from enrollment_migrate.prepare.vocabulary import AUTO, ROW, SourceOptions, SourceUnreadable
+from enrollment_migrate.prepare.workbook_bounds import check_workbook
 
 # Spreadsheets calamine reads, by suffix, and the kind the report names.
 SPREADSHEETS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xlsb": "xlsb", ".xls": "xls", ".ods": "ods"}
@@ -102,30 +111,14 @@ def tidy_values(frame: pl.DataFrame, blank_values: tuple[str, ...] = ()) -> pl.D
     return frame
 
 
-_HEADER_SEARCH_ROWS = 50
 _HEADER_SEARCH_CHARS = 1 << 16
-
-
-def header_index(rows: list[list[object]], columns: tuple[str, ...], given: int | None) -> tuple[int, bool]:
-    """The 0-based row of the column names, and whether it was found by them: the one given
-    (1 first), else the first of the top rows that holds every column the mapping names
-    (trimmed, case-insensitive, as columns are matched), else the first row."""
-    if given is not None:
-        return given - 1, False
-    wanted = {name.strip().casefold() for name in columns}
-    for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-        held = {str(value).strip().casefold() for value in row if value is not None}
-        if wanted and wanted <= held:
-            return index, index > 0
-    return 0, False
 
 
 def _read_spreadsheet(
     path: Path, options: SourceOptions, columns: tuple[str, ...] = ()
 ) -> tuple[pl.DataFrame, SourceDescription]:
-    """.xlsx, .xlsm, .xlsb, the old .xls and OpenDocument .ods, all read by calamine."""
-    import fastexcel
-
+    """.xlsx, .xlsm, .xlsb, the old .xls and OpenDocument .ods, all read by calamine, in a
+    process of its own (sheet_reader), once the workbook is within its bounds (workbook_bounds)."""
     kind = SPREADSHEETS[path.suffix.lower()]
     with path.open("rb") as handle:
         head = handle.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -136,27 +129,91 @@ def _read_spreadsheet(
             f"{path}: an HTML table saved with a {path.suffix} name, not a workbook: open it in a "
             "spreadsheet and save it as .xlsx, or as CSV UTF-8"
         )
-    try:
-        sheets = fastexcel.read_excel(str(path)).sheet_names
-    except Exception as exc:  # noqa: BLE001 - fastexcel raises its own exception types
-        raise SourceUnreadable(f"{path}: not a readable {path.suffix} workbook ({exc})") from None
-    sheet = options.sheet if options.sheet is not None else 0
-    if isinstance(sheet, int) and not 0 <= sheet < len(sheets):
-        raise SourceUnreadable(f"{path}: there is no sheet {sheet} (sheets, from 0: {', '.join(sheets)})")
-    if isinstance(sheet, str) and sheet not in sheets:
-        raise SourceUnreadable(f"{path}: there is no sheet {sheet!r} (sheets: {', '.join(sheets)})")
-    name = sheets[sheet] if isinstance(sheet, int) else sheet
-    try:
-        top = pl.read_excel(path, engine="calamine", sheet_name=name, infer_schema_length=0, drop_empty_rows=False,
-                            read_options={"header_row": None, "n_rows": _HEADER_SEARCH_ROWS})
-        header, found = header_index(top.rows(), columns, options.header_row)
-        # All text (infer_schema_length=0): a date cell reads as "2024-03-01 00:00:00", a number
-        # as "45000" or "85.5"; the date step reads both.
-        frame = pl.read_excel(path, engine="calamine", sheet_name=name, infer_schema_length=0,
-                              read_options={"header_row": header})
-    except Exception as exc:  # noqa: BLE001
-        raise SourceUnreadable(f"{path}, sheet {name!r}: cannot be read ({exc})") from None
+    import pyarrow.ipc
+
+    with tempfile.TemporaryDirectory(prefix="enrollment-migrate-sheet-") as work:
+        sheet_file = Path(work) / "sheet.arrow"
+        answer = _read_in_child(path, Path(work), {
+            "path": str(path), "sheet": options.sheet, "header_row": options.header_row,
+            "columns": list(columns), "out": str(sheet_file),
+        })
+        if answer.get("stage") == "open":
+            raise SourceUnreadable(f"{path}: not a readable {path.suffix} workbook ({answer['error']})")
+        sheets, sheet = answer["sheets"], options.sheet if options.sheet is not None else 0
+        if answer.get("missing") and isinstance(sheet, int):
+            raise SourceUnreadable(f"{path}: there is no sheet {sheet} (sheets, from 0: {', '.join(sheets)})")
+        if answer.get("missing"):
+            raise SourceUnreadable(f"{path}: there is no sheet {sheet!r} (sheets: {', '.join(sheets)})")
+        name = answer["name"]
+        if answer.get("stage") == "read":
+            raise SourceUnreadable(f"{path}, sheet {name!r}: cannot be read ({answer['error']})")
+        with pyarrow.OSFile(str(sheet_file)) as file:  # read into memory, not mapped: the folder goes
+            frame = pl.from_arrow(pyarrow.ipc.open_file(file).read_all())
+    header, found = answer["header"], answer["found"]
+    frame = _without_empty_rows_and_unnamed_columns(frame)
+    if frame.is_empty() and frame.width == 0:
+        raise SourceUnreadable(f"{path}, sheet {name!r}: cannot be read (empty Excel sheet)")
+    # All text: a date cell reads as "2024-03-01 00:00:00", a number as "45000" or "85.5"; the
+    # date step reads both.
     return frame, SourceDescription(str(path), kind, sheet=name, header_row=header + 1, header_row_found=found)
+
+
+# The child: this interpreter, with the folder of this package on its path (as it is here), and
+# without the working folder (-P), whose files could stand in for the modules it imports.
+_CHILD = [sys.executable, "-P", "-c", (
+    f"import sys; sys.path.append({str(Path(enrollment_migrate.__file__).resolve().parent.parent)!r}); "
+    "from enrollment_migrate.prepare.sheet_reader import main; main()"
+)]
+_STDERR_SHOWN = 1 << 16
+
+
+def _read_in_child(path: Path, work: Path, request: dict[str, object]) -> dict:
+    """sheet_reader's answer. The child starts while the workbook's bounds are checked here, and
+    reads only once they hold; a child that ends without answering (an abort, a signal) is a
+    SourceUnreadable naming the file and, when it said one, the reader's last word."""
+    errors = work / "reader.stderr"
+    with errors.open("wb") as stderr:
+        child = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+        try:
+            check_workbook(path)
+            said, _ = child.communicate((json.dumps(request) + "\n").encode("utf-8"))
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+    lines = said.decode("utf-8", "replace").strip().splitlines()
+    if child.returncode == 0 and lines:
+        try:
+            return json.loads(lines[-1])
+        except ValueError:
+            pass
+    with errors.open("rb") as stderr:
+        words = [line.strip() for line in stderr.read(_STDERR_SHOWN).decode("utf-8", "replace").splitlines() if line.strip()]
+    # A Rust abort says why first ("memory allocation of 549755813888 bytes failed"), a Python
+    # traceback last.
+    last_word = (words[-1] if words[0].startswith("Traceback") else words[0]) if words else ""
+    how = f"signal {-child.returncode}" if child.returncode < 0 else f"exit status {child.returncode}"
+    raise SourceUnreadable(
+        f"{path}: the spreadsheet reader stopped on this file ({how}"
+        + (f": {last_word[:200]}" if last_word else "")
+        + "): a damaged workbook, or one built to crash readers; open it in a spreadsheet and save it "
+        "again as .xlsx, or as CSV UTF-8"
+    )
+
+
+_UNNAMED = re.compile(r"(_duplicated_|__UNNAMED__)\d+$")
+
+
+def _without_empty_rows_and_unnamed_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """What polars' read_excel makes of calamine's sheet: columns without a name and without a
+    value dropped, then rows without a value."""
+    empty = [name for name in frame.columns
+             if (name == "" or _UNNAMED.match(name)) and frame[name].null_count() == frame.height]
+    frame = frame.drop(empty)
+    if frame.height == frame.width == 0:
+        return frame
+    frame = frame.filter(~pl.all_horizontal(pl.all().is_null())) if frame.width else frame
+    return frame.cast({name: pl.String for name, dtype in frame.schema.items() if dtype == pl.Null})
 
 
 def _read_csv(path: Path, options: SourceOptions, columns: tuple[str, ...] = ()) -> tuple[pl.DataFrame, SourceDescription]:
