@@ -17,7 +17,7 @@ import polars as pl
 
 from enrollment_migrate import engine
 from enrollment_migrate.faults import fault_point
-from enrollment_migrate.errors import CannotRun
+from enrollment_migrate.errors import PortalChanged
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import (
     RunRecord,
@@ -66,10 +66,6 @@ class ChangedSinceCheck(Exception):
     def __init__(self, findings: pl.DataFrame):
         self.findings = findings
         super().__init__("; ".join(findings["message"].to_list()))
-
-
-class PortalChanged(CannotRun):
-    """Users or courses changed between the check and the apply: nothing was applied."""
 
 
 def apply_run(

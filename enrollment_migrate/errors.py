@@ -55,6 +55,10 @@ class UnreadableFile(CannotRun):
     """The migration file cannot be opened or decoded at all."""
 
 
+class PortalChanged(CannotRun):
+    """Users or courses changed between the check and the apply: nothing was applied."""
+
+
 class ServerError(CannotRun):
     """The local Prefect server could not be started or stopped: the message says why."""
 
