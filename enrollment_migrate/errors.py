@@ -59,6 +59,19 @@ class PortalChanged(CannotRun):
     """Users or courses changed between the check and the apply: nothing was applied."""
 
 
+class MappingError(CannotRun):
+    """A `prepare` mapping cannot be used as written; every problem names its key."""
+
+    def __init__(self, origin: str, problems: list[str]):
+        self.origin, self.problems = origin, problems
+        listed = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"the mapping {origin} needs correcting:\n{listed}")
+
+
+class SourceUnreadable(CannotRun):
+    """A `prepare` source cannot be read as a table; the message says why and what to try."""
+
+
 class ServerError(CannotRun):
     """The local Prefect server could not be started or stopped: the message says why."""
 

@@ -29,7 +29,7 @@ import yaml
 from enrollment_migrate.prepare.adapters import AdapterOptionError, adapter_names, make_adapter
 from enrollment_migrate.prepare.date_patterns import PatternError, parser_formats
 from enrollment_migrate.prepare.vocabulary import AUTO, DROP, PLACEHOLDER, SourceOptions
-from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.errors import MappingError  # noqa: F401 - raised here, named here by callers
 from schemas.template import (
     COLUMNS,
     COURSE_NAME,
@@ -59,15 +59,6 @@ _FORMAT_OPTIONS = ("inner_spaces", "strip_accents", "lower_case")
 # Without these three a file is of no use; the other template columns may stay blank.
 _REQUIRED_HEADERS = (LOGIN_ID.header, COURSE_NAME.header, STATUS.header)
 _CANONICAL_STATUS = {s.casefold(): s for s in STATUSES}
-
-
-class MappingError(CannotRun):
-    """The mapping cannot be used as written; every problem names its key."""
-
-    def __init__(self, origin: str, problems: list[str]):
-        self.origin, self.problems = origin, problems
-        listed = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"the mapping {origin} needs correcting:\n{listed}")
 
 
 @dataclass(frozen=True)

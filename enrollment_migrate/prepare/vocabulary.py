@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from enrollment_migrate.runs import CannotRun
+from enrollment_migrate.errors import SourceUnreadable  # noqa: F401 - the prepare modules import it from here
 
 AUTO = "auto"  # the mapping leaves the choice (an encoding, a separator, a date format) to detection
 DROP = "drop"  # a status word mapped to this is not migrated: the row is dropped and the report says why
@@ -26,5 +26,3 @@ class SourceOptions:
     header_row: int | None = None
 
 
-class SourceUnreadable(CannotRun):
-    """The source cannot be read as a table; the message says why and what to try."""

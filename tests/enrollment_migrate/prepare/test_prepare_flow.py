@@ -99,4 +99,4 @@ def test_cli_exit_2_when_the_source_cannot_be_read(tmp_path):
     assert result.exit_code == 2
     assert "missing.csv: no such file" in unwrapped(result.stderr)
     result = prepare_cli(str(EXPORT), "--mapping", str(MAPPING), "--out", str(EXPORT))
-    assert result.exit_code == 2 and "is the source itself" in unwrapped(result.stderr)
+    assert result.exit_code == 2 and "is the same file as the input" in unwrapped(result.stderr)
