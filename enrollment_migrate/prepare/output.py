@@ -11,11 +11,11 @@ file in one. Only files meant for spreadsheets (findings.csv, the report page) a
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import polars as pl
 
+from enrollment_migrate.files import replace_atomically
 from enrollment_migrate.formulas import FORMULA_START
 from schemas.portal import EMAIL
 from schemas.template import COLUMNS, COURSE_NAME, DATE_COLUMNS, LOGIN_ID
@@ -111,11 +111,5 @@ def write_portal_files(rows: pl.DataFrame, directory: Path) -> dict[str, object]
 
 
 def _replace_atomically(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with partial.open("wb") as handle:
-            write(handle)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)  # a served flow's folder may be new
+    replace_atomically(path, write)
