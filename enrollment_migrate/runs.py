@@ -10,7 +10,7 @@ import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from enrollment_migrate.engine import CheckResult
+from enrollment_migrate.engine import CheckResult, readiness
 from enrollment_migrate.errors import CannotRun  # noqa: F401 - where older callers look for it
 from enrollment_migrate.options import RunOptions
 from enrollment_migrate.warehouse import RunRecord
@@ -92,7 +92,7 @@ def summary(plan: RunPlan, result: CheckResult, state: str) -> dict[str, object]
         **{key: counts[key] for key in ("rows", "live", "archived", "skipped", "errors", "warnings")},
         **{key: counts[key] for key in ("certificates", "credits", "badges")},
         "rule_counts": result.rule_counts,
-        "readiness": result.readiness,
+        "readiness": readiness.in_state(result.readiness, state),  # its details in the run's voice
         "by_year": result.by_year,
         "report_dir": str(plan.report_dir),
         **would_have,

@@ -37,12 +37,35 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Voice:
+    """How a detail speaks of what the file's rows do in the portal: as done, for a run that
+    applies them; else as what would happen `when` they are applied."""
+
+    applied: bool
+    when: str = ""
+
+    def say(self, done: str, pending: str) -> str:
+        return done if self.applied else pending
+
+
+# A run's state (migration_runs.state) -> the voice of its details. The engine checks a file
+# before it knows whether a run will apply it: its items keep a detail in each voice, and the
+# summary takes the one of the run's state (in_state).
+VOICES = {
+    "applied": Voice(True),
+    "valid": Voice(False, " once the file is run"),  # a validation: nothing is applied
+    "invalid": Voice(False, " once the file passes"),  # and a rejected run
+}
+
+
+@dataclass(frozen=True)
 class Item:
     name: str
     rules: tuple[Rule, ...] = ()
     # A fact of the portal the guide asks about, for items that are not (only) rules: given the
-    # facts and the findings of the item's rules, its answer, or None to answer from the rules.
-    fact: Callable[[Facts, pl.DataFrame], Answer | None] | None = None
+    # facts, the findings of the item's rules and the voice of the details, its answer, or None
+    # to answer from the rules.
+    fact: Callable[[Facts, pl.DataFrame, Voice], Answer | None] | None = None
 
 
 def _courses(facts: Facts) -> list[dict[str, Any]]:
@@ -57,25 +80,29 @@ def _named(rows: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(row["name"] for row in rows)
 
 
-def _certificates(facts: Facts, found: pl.DataFrame) -> Answer | None:
+def _receiving(v: Voice) -> str:
+    return v.say("receiving", "that would receive")
+
+
+def _certificates(facts: Facts, found: pl.DataFrame, v: Voice) -> Answer | None:
     without = [c for c in _courses(facts) if c["live_awarded"] and c["certificate_name"] is None]
     if found.height or not without:
         return None
-    return Answer("attention", f"{_n(len(without), 'course')} receiving live completions "
-                  f"{_verb(len(without), 'award')} no certificate: none will be awarded for them; link "
-                  "one first if one is due.", len(without), _named(without))
+    return Answer("attention", f"{_n(len(without), 'course')} {_receiving(v)} live completions{v.when} "
+                  f"{_verb(len(without), 'award')} no certificate: none {v.say('will', 'would')} be awarded "
+                  "for them; link one first if one is due.", len(without), _named(without))
 
 
-def _credits(facts: Facts, found: pl.DataFrame) -> Answer | None:
+def _credits(facts: Facts, found: pl.DataFrame, v: Voice) -> Answer | None:
     without = [c for c in _courses(facts) if c["live_awarded"] and not c["course_credits"]]
     if not without:
-        return Answer("ok", "Every course receiving live completions has credits.")
-    return Answer("attention", f"{_n(len(without), 'course')} receiving live completions "
-                  f"{_verb(len(without), 'carry', 'carries')} no credits: none will be earned; set them "
-                  "first if they should be.", len(without), _named(without))
+        return Answer("ok", f"Every course {_receiving(v)} live completions{v.when} has credits.")
+    return Answer("attention", f"{_n(len(without), 'course')} {_receiving(v)} live completions{v.when} "
+                  f"{_verb(len(without), 'carry', 'carries')} no credits: none {v.say('will', 'would')} be "
+                  "earned; set them first if they should be.", len(without), _named(without))
 
 
-def _badges(facts: Facts, found: pl.DataFrame) -> Answer | None:
+def _badges(facts: Facts, found: pl.DataFrame, v: Voice) -> Answer | None:
     awarding = [c for c in _courses(facts) if c["live_awarded"]]
     gamified = _file(facts).get("gamification")
     if found.height or not awarding:
@@ -87,7 +114,7 @@ def _badges(facts: Facts, found: pl.DataFrame) -> Answer | None:
     return None
 
 
-def _recertification(facts: Facts, found: pl.DataFrame) -> Answer | None:
+def _recertification(facts: Facts, found: pl.DataFrame, v: Voice) -> Answer | None:
     unknown = [c for c in _courses(facts)
                if c["recertification"] and c["archived"] and c["recertification_period_days"] is None]
     if found.height or not unknown:
@@ -98,19 +125,21 @@ def _recertification(facts: Facts, found: pl.DataFrame) -> Answer | None:
                   "courses file.", len(unknown), _named(unknown))
 
 
-def _learning_paths(facts: Facts, found: pl.DataFrame) -> Answer | None:
+def _learning_paths(facts: Facts, found: pl.DataFrame, v: Voice) -> Answer | None:
     archived = _file(facts)["archived"]
     if found.height:
         return None
     if not archived:
-        return Answer("ok", "No archived completions: every completion counts toward learning paths.")
+        return Answer("ok", f"No archived completions: every completion {v.say('counts', 'would count')} "
+                      f"toward learning paths{v.when}.")
     if not _file(facts).get("learning_paths"):
         return Answer("unknown", "Does the portal have learning paths? Archived completions do not "
                       "count toward them: load them with portal load --learning-paths.", archived)
-    return Answer("ok", "No learning path holds a course that receives archived completions.")
+    return Answer("ok", f"No learning path holds a course that {v.say('receives', 'would receive')} archived "
+                  f"completions{v.when}.")
 
 
-def _training_history(facts: Facts, found: pl.DataFrame) -> Answer | None:
+def _training_history(facts: Facts, found: pl.DataFrame, v: Voice) -> Answer | None:
     row = _file(facts)
     if found.height:
         return None
@@ -120,25 +149,32 @@ def _training_history(facts: Facts, found: pl.DataFrame) -> Answer | None:
         return Answer("unknown", f"Is Training History enabled? The file has {_n(row['archived'], 'archived row')}, "
                       "which admins see only with it: ask the platform's support, and load the "
                       "answer with portal load --settings.", row["archived"])
-    return Answer("ok", f"Training History is on: admins will see the {_n(row['archived'], 'archived row')}.",
-                  row["archived"])
+    return Answer("ok", f"Training History is on: admins {v.say('will', 'would')} see the "
+                  f"{_n(row['archived'], 'archived row')}{v.when}.", row["archived"])
 
 
-def _shell_courses(facts: Facts, found: pl.DataFrame) -> Answer | None:
+def _shell_courses(facts: Facts, found: pl.DataFrame, v: Voice) -> Answer | None:
     ilt = [c for c in _courses(facts) if c["kind"] == "ilt"]
     if not ilt:
-        return Answer("ok", "No instructor-led course receives rows.")
+        return Answer("ok", f"No instructor-led course {v.say('receives', 'would receive')} rows{v.when}.")
     rows = sum(c["incoming"] for c in ilt)
-    return Answer("attention", f"{_n(rows, 'row')} {_verb(rows, 'go', 'goes')} to {_n(len(ilt), 'instructor-led course')}: "
-                  "each becomes the shell course's status, not a session's.", rows, _named(ilt))
+    return Answer("attention", f"{_n(rows, 'row')} {v.say(_verb(rows, 'go', 'goes'), 'would go')} to "
+                  f"{_n(len(ilt), 'instructor-led course')}{v.when}: each {v.say('becomes', 'would become')} the "
+                  "shell course's status, not a session's.", rows, _named(ilt))
 
 
-def _modules(facts: Facts, found: pl.DataFrame) -> Answer | None:
+def _modules(facts: Facts, found: pl.DataFrame, v: Voice) -> Answer | None:
     migrated = sum(c["incoming"] for c in _courses(facts))
     if not migrated:
-        return Answer("ok", "No enrollment is migrated.")
-    return Answer("attention", f"The modules of the {_n(migrated, 'migrated enrollment')} are set "
-                  "to Not Completed by the platform, whatever the enrollment's status.", migrated)
+        if v is VOICES["invalid"]:  # not "none once the file passes": the rows fixed by then would be
+            return Answer("ok", "No row passes the checks yet: no enrollment would be migrated.")
+        return Answer("ok", v.say("No enrollment is migrated.", f"No enrollment would be migrated{v.when}."))
+    if v.applied:
+        return Answer("attention", f"The modules of the {_n(migrated, 'migrated enrollment')} are set "
+                      "to Not Completed by the platform, whatever the enrollment's status.", migrated)
+    return Answer("attention", f"{_n(migrated, 'enrollment')} would be migrated{v.when}: the platform would set "
+                  f"{'its' if migrated == 1 else 'their'} modules to Not Completed, whatever the enrollment's "
+                  "status.", migrated)
 
 
 ITEMS = (
@@ -171,19 +207,26 @@ ITEMS = (
 )
 
 
-def checklist(findings: pl.DataFrame, facts: Facts | None, skip_invalid_rows: bool = False) -> list[dict[str, Any]]:
+def checklist(
+    findings: pl.DataFrame, facts: Facts | None, skip_invalid_rows: bool = False, state: str = "valid"
+) -> list[dict[str, Any]]:
     """The checklist's items, in the guide's order, as the JSON summary lists them. `facts`:
     None when the file could not be read (the rest of the list was not checked). A step is
     blocking when its findings would stop the migration: fatal ones always, errors unless
-    --skip-invalid-rows drops their rows (then they ask for attention)."""
+    --skip-invalid-rows drops their rows (then they ask for attention). Each detail is in the
+    voice of the check's `state` (valid or invalid); an item whose detail differs in another
+    voice keeps each under "details", for in_state."""
     items = []
     for item in ITEMS:
         codes = [rule.code for rule in item.rules]
         found = findings.filter(pl.col("rule").is_in(codes))
+        voiced: dict[str, Answer | None] = {}
         if facts is None and item is not ITEMS[0]:
             answer = Answer("unknown", "Not checked: the file cannot be read.")
         else:
-            answer = (item.fact(facts, found) if item.fact else None) or _from_rules(item, found, skip_invalid_rows)
+            voiced = {name: item.fact(facts, found, voice) for name, voice in VOICES.items()} if item.fact else {}
+            answer = voiced.get(state) or _from_rules(item, found, skip_invalid_rows)
+        details = {name: said.detail for name, said in voiced.items() if said}
         names = answer.names
         shown = list(names[:MAX_NAMED]) + ([f"and {len(names) - MAX_NAMED} more"] if len(names) > MAX_NAMED else [])
         most_found = _by_rule(found)["rule"].head(1).to_list()
@@ -194,8 +237,17 @@ def checklist(findings: pl.DataFrame, facts: Facts | None, skip_invalid_rows: bo
             "count": answer.count,
             "rule": (most_found or (codes if len(codes) == 1 else [None]))[0],
             "names": shown,
+            **({"details": details} if len(set(details.values())) > 1 else {}),
         })
     return items
+
+
+def in_state(items: list[dict[str, Any]], state: str) -> list[dict[str, Any]]:
+    """The items as the summary of a run in `state` lists them: each detail in the voice of
+    what the run did (a rejected run speaks as an invalid file), without the other voices."""
+    voice = "invalid" if state == "rejected" else state
+    return [{key: item.get("details", {}).get(voice, value) if key == "detail" else value
+             for key, value in item.items() if key != "details"} for item in items]
 
 
 def _from_rules(item: Item, found: pl.DataFrame, skip_invalid_rows: bool) -> Answer:
@@ -222,10 +274,12 @@ def _n(number: int, noun: str) -> str:
 
 def with_findings(items: list[dict[str, Any]], findings: pl.DataFrame) -> list[dict[str, Any]]:
     """The checklist again once findings were added to a result (a rejected file): the items made
-    of rules alone are answered anew, the others keep their answer."""
+    of rules alone are answered anew, the others keep their answer, in the voice of a file that
+    does not pass."""
     by_name = {item.name: item for item in ITEMS}
-    again = checklist(findings, {}, skip_invalid_rows=True)  # what it adds is fatal
-    return [fresh if not by_name[old["item"]].fact else old for old, fresh in zip(items, again, strict=True)]
+    again = checklist(findings, {}, skip_invalid_rows=True, state="invalid")  # what it adds is fatal
+    return [fresh if not by_name[old["item"]].fact else {**old, "detail": old.get("details", {}).get("invalid", old["detail"])}
+            for old, fresh in zip(items, again, strict=True)]
 
 
 def _verb(number: int, plural: str, singular: str | None = None) -> str:

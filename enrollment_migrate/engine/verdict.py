@@ -49,7 +49,7 @@ def conclude(
     findings = pl.concat([findings, course_findings(con, migrated, options.import_date, facts)], how="vertical")
     result = _result(findings, migrated, record_count, blocked, options, _by_year(migrated, options.import_date))
     result.portal_fingerprint = checked_portal
-    result.readiness = readiness.checklist(result.findings, facts, options.skip_invalid_rows)
+    result.readiness = readiness.checklist(result.findings, facts, options.skip_invalid_rows, result.state)
     return result
 
 

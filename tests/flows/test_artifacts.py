@@ -66,6 +66,9 @@ def test_a_validation_shows_its_verdict_findings_and_years(tmp_path):
     assert steps[1] == {"step": "Learners and courses in the portal", "status": "blocking",
                         "detail": "1 finding of unknown_user.", "count": 1, "rule": "unknown_user", "courses or paths": ""}
     assert "stranger" not in found["migration-readiness"].data  # courses and paths, never learners
+    # nothing goes in: the checklist says what would once the file passes
+    assert steps[-1]["detail"] == ("1 enrollment would be migrated once the file passes: the platform would set its "
+                                   "modules to Not Completed, whatever the enrollment's status.")
 
 
 @pytest.mark.parametrize(
@@ -93,3 +96,6 @@ def test_a_run_completes_in_prefect_with_its_applied_summary(tmp_path):
     assert "applied" in found["migration-summary"].data
     assert f"| {summary['certificates']} | {summary['credits']} | {summary['badges']} |" in found["migration-summary"].data
     assert sum(r["findings"] for r in json.loads(found["findings-by-rule"].data)) == sum(summary["rule_counts"].values())
+    steps = {step["step"]: step for step in json.loads(found["migration-readiness"].data)}
+    assert steps["Module statuses"]["detail"].startswith(f"The modules of the {summary['live'] + summary['archived']} "
+                                                         "migrated enrollments are set to Not Completed")

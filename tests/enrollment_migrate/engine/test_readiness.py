@@ -159,8 +159,135 @@ def test_the_checklist_is_in_the_json_summary(validate_rows, tmp_path):
     plan = runs.RunPlan("r", "validate", "m.csv", dt.datetime(2025, 1, 15), tmp_path, "0" * 64, RunOptions(IMPORT_DATE))
     summary = runs.summary(plan, result, result.state)
     assert [i["item"] for i in summary["readiness"]] == ORDER
-    assert set(summary["readiness"][0]) == {"item", "status", "detail", "count", "rule", "names"}
+    assert all(set(item) == {"item", "status", "detail", "count", "rule", "names"} for item in summary["readiness"])
     assert pl.DataFrame(summary["readiness"])["status"].is_in(["ok", "attention", "blocking", "unknown"]).all()
+    # Each summary speaks in the voice of its run's state, from the one check.
+    modules = {state: {i["item"]: i for i in runs.summary(plan, result, state)["readiness"]}["Module statuses"]["detail"]
+               for state in ("valid", "applied", "rejected")}
+    assert modules == {
+        "valid": "1 enrollment would be migrated once the file is run: the platform would set its modules to "
+                 "Not Completed, whatever the enrollment's status.",
+        "applied": "The modules of the 1 migrated enrollment are set to Not Completed by the platform, whatever "
+                   "the enrollment's status.",
+        "rejected": "1 enrollment would be migrated once the file passes: the platform would set its modules to "
+                    "Not Completed, whatever the enrollment's status.",
+    }
+
+
+# The details of what the rows do in the portal, in the voice of the run's state: as done when a
+# run applies them, else as what would happen once the file is run (a validation of a file that
+# passes) or once it passes (an invalid file, a rejected run).
+VOICED = [row("ann@example.com", "Privacy"), row("carl@example.com", "Workshop"),
+          row("dora@example.com", "Safety", completed=ARCHIVED)]
+VOICED_ITEMS = ["Certificates", "Credits", "Learning paths and archived data", "Training History option",
+                "Instructor-led shell courses", "Module statuses"]
+
+
+def voiced_details(when: str) -> dict[str, str]:
+    return {
+        "Certificates": f"2 courses that would receive live completions{when} award no certificate: none would be "
+                        "awarded for them; link one first if one is due.",
+        "Credits": f"2 courses that would receive live completions{when} carry no credits: none would be earned; "
+                   "set them first if they should be.",
+        "Learning paths and archived data": f"No learning path holds a course that would receive archived "
+                                            f"completions{when}.",
+        "Training History option": f"Training History is on: admins would see the 1 archived row{when}.",
+        "Instructor-led shell courses": f"1 row would go to 1 instructor-led course{when}: each would become the "
+                                        "shell course's status, not a session's.",
+        "Module statuses": f"3 enrollments would be migrated{when}: the platform would set their modules to Not "
+                           "Completed, whatever the enrollment's status.",
+    }
+
+
+APPLIED = {
+    "Certificates": "2 courses receiving live completions award no certificate: none will be awarded for them; link "
+                    "one first if one is due.",
+    "Credits": "2 courses receiving live completions carry no credits: none will be earned; set them first if they "
+               "should be.",
+    "Learning paths and archived data": "No learning path holds a course that receives archived completions.",
+    "Training History option": "Training History is on: admins will see the 1 archived row.",
+    "Instructor-led shell courses": "1 row goes to 1 instructor-led course: each becomes the shell course's status, "
+                                    "not a session's.",
+    "Module statuses": "The modules of the 3 migrated enrollments are set to Not Completed by the platform, whatever "
+                       "the enrollment's status.",
+}
+
+
+@pytest.fixture
+def voiced(validate_rows, portal_db):
+    """validate_rows on a portal where each voiced item has a detail about the rows."""
+    portal_db.execute("insert into portal_settings values ('training_history', true)")
+    portal_db.execute("insert into learning_paths select 'Onboarding', course_id from courses where name = 'Noisy'")
+    return validate_rows
+
+
+def details(listed: list[dict], names: list[str] = VOICED_ITEMS) -> dict[str, str]:
+    return {item["item"]: item["detail"] for item in listed if item["item"] in names}
+
+
+def test_a_validation_of_a_file_that_passes_says_what_a_run_would_do(voiced):
+    result = voiced(VOICED)
+    assert result.state == "valid"
+    assert details(result.readiness) == details(readiness.in_state(result.readiness, "valid"))
+    assert details(result.readiness) == voiced_details(" once the file is run")
+
+
+def test_a_run_that_applies_the_rows_says_what_they_do(voiced):
+    result = voiced(VOICED)
+    assert details(readiness.in_state(result.readiness, "applied")) == APPLIED
+
+
+def test_a_file_that_does_not_pass_says_what_would_happen_once_it_passes(voiced):
+    result = voiced([*VOICED, row("ghost@example.com", "Safety")])
+    assert result.state == "invalid"
+    assert details(result.readiness) == voiced_details(" once the file passes")
+    assert details(readiness.in_state(result.readiness, "invalid")) == voiced_details(" once the file passes")
+
+
+def test_a_rejected_run_speaks_as_a_file_that_does_not_pass(voiced):
+    from enrollment_migrate.engine import reject_file
+    from schemas.findings import finding, findings_frame
+
+    result = voiced(VOICED)
+    # a valid file refused as it is applied (file_already_migrated, or the portal changed since)
+    rejected = reject_file(result, findings_frame([finding(rules.FILE_ALREADY_MIGRATED, "Applied in run r-1.")]))
+    assert details(rejected.readiness) == voiced_details(" once the file passes")
+    assert details(readiness.in_state(rejected.readiness, "rejected")) == voiced_details(" once the file passes")
+    assert details(readiness.in_state(result.readiness, "rejected")) == voiced_details(" once the file passes")
+    assert items(rejected)["Duplicates and existing enrollments"]["status"] == "blocking"
+
+
+def test_nothing_to_migrate_in_each_state(validate_rows):
+    ghost = [row("ghost@example.com", "Safety")]
+    invalid, skipped = validate_rows(ghost), validate_rows(ghost, skip_invalid_rows=True)
+    assert (invalid.state, skipped.state) == ("invalid", "valid")
+    # not "none would be migrated once the file passes": the rows fixed by then would be
+    assert items(invalid)["Module statuses"]["detail"] == "No row passes the checks yet: no enrollment would be migrated."
+    assert items(skipped)["Module statuses"]["detail"] == "No enrollment would be migrated once the file is run."
+    assert details(readiness.in_state(skipped.readiness, "applied"), ["Module statuses"]) == {
+        "Module statuses": "No enrollment is migrated."}
+    assert items(skipped)["Instructor-led shell courses"]["detail"] == (
+        "No instructor-led course would receive rows once the file is run.")
+    assert items(skipped)["Credits"]["detail"] == "Every course that would receive live completions once the file is run has credits."
+
+
+# What a detail may say only of rows a run applies.
+DONE = (" migrated enrollment", "rows go to", "row goes to", "each becomes", "will be", "admins will", " receiving ",
+        "that receives", "course receives", "counts toward", "is migrated")
+
+
+def test_no_detail_says_rows_are_migrated_unless_the_run_applies_them(voiced, portal_db):
+    """Every item's detail, in every state, for files that give each fact item its sentences."""
+    checked = [voiced(VOICED), voiced([*VOICED, row("ghost@example.com", "Safety")]),
+               voiced([row("ghost@example.com", "Safety")]), voiced([row("ghost@example.com", "Safety")], skip_invalid_rows=True),
+               voiced([row("ann@example.com", "Safety", completed="1/6/2024")])]
+    portal_db.execute("delete from portal_settings; delete from learning_paths")
+    checked += [voiced(VOICED), voiced([row("ann@example.com", "Safety", completed=ARCHIVED)])]
+    said = {state: {item["detail"] for result in checked for item in readiness.in_state(result.readiness, state)}
+            for state in ("valid", "invalid", "rejected", "applied")}
+    for state in ("valid", "invalid", "rejected"):
+        assert [detail for detail in said[state] if any(done in detail for done in DONE)] == [], state
+    assert any(done in detail for detail in said["applied"] for done in DONE)  # the applied voice does say so
 
 
 # Every item in each status it can take: (rows, portal set-up SQL, item, status[, validate_rows's
