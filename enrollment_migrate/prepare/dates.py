@@ -328,11 +328,15 @@ def _by_pattern(parts: pl.DataFrame, pattern: str) -> pl.DataFrame:
     the time of day it gives. A month or weekday name is read short or full."""
     read = pl.coalesce([pl.col("text").str.to_datetime(f, strict=False) for f in parser_formats(pattern)])
     iso = pl.col("is_iso")
+    # Polars gives hour, minute and second as Int8, whose arithmetic wraps silently (3 * 60 is
+    # -76, so 12:03 AM was 11:58:44 PM the day before): each is Int64 before any arithmetic.
+    seconds = (
+        read.dt.hour().cast(pl.Int64) * 3600 + read.dt.minute().cast(pl.Int64) * 60
+        + read.dt.second().cast(pl.Int64)
+    )
     return parts.with_columns(
         local_date=pl.when(iso).then(_local_date(ISO, None, None)).otherwise(read.dt.date()),
-        seconds=pl.when(iso).then(pl.col("seconds")).when(read.is_not_null()).then(
-            read.dt.hour().cast(pl.Int64) * 3600 + read.dt.minute() * 60 + read.dt.second()
-        ),
+        seconds=pl.when(iso).then(pl.col("seconds")).when(read.is_not_null()).then(seconds),
         offset_minutes=pl.when(iso).then(pl.col("offset_minutes")),
         shape=pl.when(iso).then(pl.lit(SHAPE_ISO)).otherwise(pl.lit(pattern)),
     )
