@@ -35,6 +35,19 @@ class PatternError(ValueError):
 
 def parser_formats(pattern: str) -> list[str]:
     """The parser's formats for `pattern`: one per reading of its names (short or full)."""
+    readings, _ = _read(pattern)
+    return ["".join(choice) for choice in itertools.product(*readings)]
+
+
+def reads_time_of_day(pattern: str) -> bool:
+    """Whether `pattern` has an hour: then every value it reads is written with a time of day,
+    00:00 included, which is how dates.py tells a midnight from a date written alone."""
+    _, seen = _read(pattern)
+    return "hour" in seen
+
+
+def _read(pattern: str) -> tuple[list[tuple[str, ...]], set[str]]:
+    """Each token's readings in the parser's terms, and the parts of a date and time it has."""
     readings: list[tuple[str, ...]] = []
     seen: set[str] = set()
     hour_seen = False
@@ -60,4 +73,4 @@ def parser_formats(pattern: str) -> list[str]:
     missing = [part for part in ("year", "month", "day") if part not in seen]
     if missing:
         raise PatternError(f"it has no {' and no '.join(missing)}, so it cannot express a date")
-    return ["".join(choice) for choice in itertools.product(*readings)]
+    return readings, seen

@@ -9,9 +9,16 @@ says day-first, a second number over 12 says month-first, and a column where nei
 refused with a message asking for the format, never guessed.
 
 Times of day become the calendar date in UTC, as the migration guide advises: with the zone they
-carry, or else with the mapping's `source_timezone`. A time of exactly 00:00:00 with no zone is
-read as a date alone: spreadsheets and databases write plain dates that way. A time of day with
-no zone and no `source_timezone` is a decision for the admin, not a guess.
+carry, or else with the mapping's `source_timezone`. A time of day with no zone and no
+`source_timezone` is a decision for the admin, not a guess.
+
+Midnight is decided per column. Spreadsheets and databases write a plain date as that date at
+00:00:00 (so does an `.xlsx` date cell, and a whole Excel serial number), so in a column whose
+every time of day is 00:00:00 those values are read as dates alone, never shifted by a zone. In a
+column with any other time of day (with a zone or without), 00:00:00 is a time like any other:
+midnight in `source_timezone`, which east of UTC is the day before in UTC. The report says which
+reading a column took (DateColumnReport.midnight). A date written with no time at all
+(`15/1/2024`, `2024-01-15`) is a date alone in either column.
 """
 
 from __future__ import annotations
@@ -32,8 +39,8 @@ from enrollment_migrate.prepare.mapping import (
     SHORT_YEAR_FORMATS,
     DateRules,
 )
-from enrollment_migrate.prepare.date_patterns import parser_formats
-from enrollment_migrate.prepare.report import Decision, examples
+from enrollment_migrate.prepare.date_patterns import parser_formats, reads_time_of_day
+from enrollment_migrate.prepare.report import MIDNIGHT_AS_DATE, MIDNIGHT_AS_TIME, Decision, examples
 from enrollment_migrate.prepare.vocabulary import AUTO, ROW
 
 _TIME = (
@@ -69,6 +76,10 @@ class DateColumnReport:
     written_as: dict[str, int] = field(default_factory=dict)  # e.g. {"m/d/yyyy": 40, "excel serial": 2}
     with_time_of_day: int = 0
     shifted_by_timezone: int = 0  # values whose UTC date is not the date as written
+    # Values read at 00:00:00 with no zone, and how the column read them: MIDNIGHT_AS_DATE when
+    # the column has no other time of day, MIDNIGHT_AS_TIME when it has; None when there are none.
+    at_midnight: int = 0
+    midnight: str | None = None
 
 
 @dataclass
@@ -106,9 +117,14 @@ def convert_date_column(rows: pl.DataFrame, column: str, rules: DateRules) -> Da
     else:
         dated = _by_pattern(parts, fmt)
     zone = rules.source_timezone
+    # Read with a time of day (00:00:00 included), as against a date written alone.
+    timed = pl.col("local_date").is_not_null() & pl.col("has_time") & pl.col("seconds").is_not_null()
+    at_midnight = timed & (pl.col("seconds") == 0) & pl.col("offset_minutes").is_null()
+    # Any other time of day in the column, with a zone or without, makes its midnights times too.
+    midnight_is_time = bool(dated.select((timed & (pl.col("seconds") > 0)).any()).item())
     dated = dated.with_columns(
-        needs_zone=pl.col("local_date").is_not_null() & (pl.col("seconds") > 0)
-        & pl.col("offset_minutes").is_null(),
+        needs_zone=timed & pl.col("offset_minutes").is_null() & ((pl.col("seconds") > 0) | midnight_is_time),
+        at_midnight=at_midnight,
     ).with_columns(utc_date=_utc_date(zone))
     if zone is None and dated["needs_zone"].any():
         decisions.append(Decision(
@@ -142,8 +158,13 @@ def convert_date_column(rows: pl.DataFrame, column: str, rules: DateRules) -> Da
     report.format = fmt if fmt != AUTO or day_first is None else f"auto → {DAY_FIRST if day_first else MONTH_FIRST}"
     report.converted = converted.height
     report.written_as = _counts(converted["shape"])
-    report.with_time_of_day = int(converted.filter((pl.col("seconds") > 0) | pl.col("offset_minutes").is_not_null()).height)
+    report.with_time_of_day = converted.filter(pl.col("needs_zone") | pl.col("offset_minutes").is_not_null()).height
     report.shifted_by_timezone = int((converted["utc_date"] != converted["local_date"]).sum())
+    # Counted over every value read, not only those converted: with no source_timezone yet, the
+    # midnights a column reads as times are not converted, and the report still says why.
+    report.at_midnight = int(dated["at_midnight"].sum())
+    if report.at_midnight:
+        report.midnight = MIDNIGHT_AS_TIME if midnight_is_time else MIDNIGHT_AS_DATE
     return DateConversion(None if decisions else dated["utc_date"], report, decisions)
 
 
@@ -187,6 +208,8 @@ def _text_parts(rows: pl.DataFrame, column: str) -> pl.DataFrame:
         (numeric.struct.field("year").str.len_chars() == 2).fill_null(False).alias("short_year"),
         _seconds_of_day(either("hour"), either("minute"), either("second"), either("meridiem"), serial),
         _offset_minutes(either("zone")).alias("offset_minutes"),
+        # An Excel serial is a moment: a whole one is midnight, as Excel holds a date cell.
+        (either("hour").is_not_null() | serial.is_not_null()).alias("has_time"),
     )
     return rows.select(ROW, text=pl.col(column)).join(
         parsed, on="text", how="left", nulls_equal=True, maintain_order="left"
@@ -216,6 +239,7 @@ def _datetime_parts(rows: pl.DataFrame, column: str) -> pl.DataFrame:
         (wall.dt.hour().cast(pl.Int64) * 3600 + wall.dt.minute().cast(pl.Int64) * 60
          + wall.dt.second().cast(pl.Int64)).alias("seconds"),
         offset.cast(pl.Int64).alias("offset_minutes"),
+        value.is_not_null().alias("has_time"),  # a datetime always has one, midnight or not
     )
 
 
@@ -338,6 +362,8 @@ def _by_pattern(parts: pl.DataFrame, pattern: str) -> pl.DataFrame:
         local_date=pl.when(iso).then(_local_date(ISO, None, None)).otherwise(read.dt.date()),
         seconds=pl.when(iso).then(pl.col("seconds")).when(read.is_not_null()).then(seconds),
         offset_minutes=pl.when(iso).then(pl.col("offset_minutes")),
+        # A pattern with an hour writes a time in every value, 00:00 too; ISO ones say their own.
+        has_time=pl.when(iso).then(pl.col("has_time")).otherwise(pl.lit(reads_time_of_day(pattern))),
         shape=pl.when(iso).then(pl.lit(SHAPE_ISO)).otherwise(pl.lit(pattern)),
     )
 
@@ -354,7 +380,8 @@ def _shape(fmt: str, day_first: bool | None) -> pl.Expr:
 
 def _utc_date(zone: str | None) -> pl.Expr:
     """The calendar date in UTC: a written offset first, then the source's zone for times of
-    day without one; a date alone (or at 00:00:00 with no zone) stays as written."""
+    day without one (`needs_zone`); a date alone, or a midnight the column reads as one, stays
+    as written."""
     local = pl.col("local_date").cast(pl.Datetime("us")) + pl.duration(seconds=pl.col("seconds"))
     with_offset = (local - pl.duration(minutes=pl.col("offset_minutes"))).dt.date()
     if zone is None:

@@ -13,6 +13,9 @@ from enrollment_migrate.prepare.vocabulary import ROW
 from enrollment_migrate.visible import visible
 
 PREPARED, NEEDS_DECISIONS = "prepared", "needs_decisions"
+# How a date column read its values written at 00:00:00 with no zone (DateColumnReport.midnight):
+# as dates alone when no other time of day is in the column, else as times of day in its zone.
+MIDNIGHT_AS_DATE, MIDNIGHT_AS_TIME = "date alone", "time of day"
 _EXAMPLES = 5
 
 
@@ -107,6 +110,11 @@ def summary_text(report: dict[str, Any]) -> str:
             line = f"  {date['column']} ({date['format']}): {date['converted']} of {date['values']} converted ({written})"
             if date["with_time_of_day"]:
                 line += f"; {date['with_time_of_day']} had a time of day, {date['shifted_by_timezone']} shifted to the UTC date"
+            if date["midnight"]:
+                line += f"; {date['at_midnight']} at 00:00 read as " + (
+                    "times of day (the column has other times of day)" if date["midnight"] == MIDNIGHT_AS_TIME
+                    else "dates alone (no other time of day in the column)"
+                )
             lines.append(line)
     scores = report.get("scores") or {}
     if scores.get("decimal_comma") or scores.get("percent") or scores.get("not_number_count"):

@@ -2,7 +2,8 @@
 12 AM, 1 AM, 12 PM and 11 PM hours (and of 2 AM and 3 AM, where the clocks change), in zones east
 and west of UTC, in winter, in summer and on the days the clocks change, written in each format
 that takes a time; times the clocks skip are refused as such, times they repeat are read as the
-earlier. A time of exactly 00:00 is read as a date alone, so these columns leave it out."""
+earlier. And midnight, decided per column: a date alone in a column whose every time of day is
+00:00, a time of day like any other in a column with other times."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 from enrollment_migrate.prepare.dates import convert_date_column
 from enrollment_migrate.prepare.mapping import DateRules
+from enrollment_migrate.prepare.report import MIDNIGHT_AS_DATE, MIDNIGHT_AS_TIME
 from enrollment_migrate.prepare.vocabulary import ROW
 
 D = dt.date
@@ -88,8 +90,7 @@ def local_times(zone: str) -> tuple[dt.datetime, ...]:
     """Every minute of HOURS in winter (15 January), summer (1 July) and on each day the clocks
     change; 15 January also shows auto a day over 12 in both orders' columns."""
     days = (D(2024, 1, 15), D(2024, 7, 1), *days_the_clocks_change(zone))
-    times = (dt.datetime(d.year, d.month, d.day, h, m) for d in days for h in HOURS for m in range(60))
-    return tuple(t for t in times if t.time() != dt.time())
+    return tuple(dt.datetime(d.year, d.month, d.day, h, m) for d in days for h in HOURS for m in range(60))
 
 
 def utc_date(local: dt.datetime, zone: str) -> dt.date | None:
@@ -122,8 +123,10 @@ def test_every_minute_is_the_date_zoneinfo_gives(way, zone):
     assert wrong == [], f"{len(wrong)} of {len(real)} wrong, e.g. {wrong[:3]}"
     report = converted.report
     assert report.converted == len(real)
+    # Every value carries a time of day: midnight too, as the column has other times.
     assert report.with_time_of_day == len(real)
     assert report.shifted_by_timezone == sum(e != t.date() for t, e in real)
+    assert (report.midnight, report.at_midnight) == (MIDNIGHT_AS_TIME, sum(t.hour == t.minute == 0 for t, _ in real))
 
 
 @pytest.mark.parametrize("zone", [z for z in ZONES if days_the_clocks_change(z)])
@@ -158,12 +161,11 @@ def test_a_london_time_in_the_clocks_gap_is_refused():
 
 
 def test_moodle_s_first_hour_of_july_in_london_is_30_june_in_utc():
-    # The issue's values: "29 had a time of day", the others stayed on 1 July (12:00 AM itself is
-    # read as a date alone).
-    values = [f"Monday, 1 July 2024, 12:{m:02d} AM" for m in range(1, 60)]
+    # The issue's sixty values: "29 had a time of day", the other 31 stayed on 1 July.
+    values = [f"Monday, 1 July 2024, 12:{m:02d} AM" for m in range(60)]
     converted = convert(values, {"format": "dddd, d MMMM yyyy, h:mm a", "source_timezone": "Europe/London"})
-    assert converted.dates.to_list() == [D(2024, 6, 30)] * 59
-    assert (converted.report.with_time_of_day, converted.report.shifted_by_timezone) == (59, 59)
+    assert converted.dates.to_list() == [D(2024, 6, 30)] * 60
+    assert (converted.report.with_time_of_day, converted.report.shifted_by_timezone) == (60, 60)
 
 
 def test_moodle_s_2_am_in_berlin_is_the_same_day_in_utc():
@@ -172,3 +174,65 @@ def test_moodle_s_2_am_in_berlin_is_the_same_day_in_utc():
                         {"format": "dddd, d MMMM yyyy, h:mm a", "source_timezone": "Europe/Berlin"})
     assert converted.dates.to_list() == [D(2024, 7, 2)]
 
+
+# Midnight, per column.
+
+@pytest.mark.parametrize("way", WAYS, ids=lambda w: w.name)
+def test_a_column_whose_every_time_is_midnight_reads_dates_alone(way):
+    days = [D(2024, 1, 15), D(2024, 7, 1), D(2024, 3, 31)]
+    values = [way.write(dt.datetime.combine(d, dt.time())) for d in days]
+    converted = convert(values, {**way.rules, "source_timezone": "Europe/Berlin"})
+    assert converted.dates.to_list() == days  # Berlin's midnight is the day before in UTC
+    report = converted.report
+    assert (report.midnight, report.at_midnight, report.with_time_of_day, report.shifted_by_timezone) == (
+        MIDNIGHT_AS_DATE, 3, 0, 0)
+
+
+def test_midnight_in_a_column_with_other_times_is_a_time_in_the_zone():
+    # The issue's auto example: 12:00 AM in Berlin is 14 January 23:00 UTC.
+    converted = convert(["1/15/2024 12:00 AM", "1/15/2024 9:30 AM"], {"source_timezone": "Europe/Berlin"})
+    assert converted.dates.to_list() == [D(2024, 1, 14), D(2024, 1, 15)]
+    assert (converted.report.midnight, converted.report.at_midnight) == (MIDNIGHT_AS_TIME, 1)
+    assert (converted.report.with_time_of_day, converted.report.shifted_by_timezone) == (2, 1)
+
+
+def test_dates_written_alone_stay_dates_in_a_column_with_times():
+    converted = convert(["15/1/2024", "15/1/2024 00:00", "15/1/2024 09:30"],
+                        {"format": "d/m/yyyy", "source_timezone": "Europe/Berlin"})
+    assert converted.dates.to_list() == [D(2024, 1, 15), D(2024, 1, 14), D(2024, 1, 15)]
+    assert (converted.report.at_midnight, converted.report.with_time_of_day) == (1, 2)
+
+
+def test_a_column_without_midnights_reports_no_reading_of_them():
+    converted = convert(["15/1/2024", "15/1/2024 09:30"], {"format": "d/m/yyyy", "source_timezone": "Europe/Berlin"})
+    assert (converted.report.midnight, converted.report.at_midnight) == (None, 0)
+
+
+def test_a_time_with_its_own_zone_makes_midnight_a_time_too():
+    converted = convert(["2024-01-15T09:30:00+01:00", "2024-01-15 00:00"], {"source_timezone": "Europe/Berlin"})
+    assert converted.dates.to_list() == [D(2024, 1, 15), D(2024, 1, 14)]
+
+
+def test_midnight_read_as_a_time_needs_the_source_timezone():
+    (decision,) = convert(["15/1/2024 00:00", "15/1/2024 09:30"], {"format": "d/m/yyyy"}).decisions
+    assert decision.kind == "time_without_zone"
+    assert decision.message.startswith("when: 2 values carry a time of day")
+    # A column of midnights alone still needs none.
+    assert convert(["15/1/2024 00:00", "16/1/2024 00:00"], {"format": "d/m/yyyy"}).decisions == []
+
+
+def test_whole_excel_serials_are_midnight_among_serials_with_times():
+    # 45306 is 15 January 2024: a date cell and a date-and-time cell read alike from Excel.
+    berlin = {"format": "excel", "source_timezone": "Europe/Berlin"}
+    assert convert(["45306", "45306.5"], berlin).dates.to_list() == [D(2024, 1, 14), D(2024, 1, 15)]
+    alone = convert(["45306", "45307"], berlin)
+    assert alone.dates.to_list() == [D(2024, 1, 15), D(2024, 1, 16)]
+    assert alone.report.midnight == MIDNIGHT_AS_DATE
+
+
+def test_naive_datetime_values_at_midnight_among_other_times_are_times():
+    values = [dt.datetime(2024, 1, 15), dt.datetime(2024, 1, 15, 9, 30)]
+    converted = convert(values, {"source_timezone": "Europe/Berlin"}, pl.Datetime("us"))
+    assert converted.dates.to_list() == [D(2024, 1, 14), D(2024, 1, 15)]
+    alone = convert([dt.datetime(2024, 1, 15)], {"source_timezone": "Europe/Berlin"}, pl.Datetime("us"))
+    assert alone.dates.to_list() == [D(2024, 1, 15)]
