@@ -73,4 +73,10 @@ def _read(pattern: str) -> tuple[list[tuple[str, ...]], set[str]]:
     missing = [part for part in ("year", "month", "day") if part not in seen]
     if missing:
         raise PatternError(f"it has no {' and no '.join(missing)}, so it cannot express a date")
+    twelve_hour = any("%I" in reading for reading in readings)
+    if twelve_hour != any("%p" in reading for reading in readings):
+        # A 12-hour clock without AM/PM cannot say which half of the day; AM/PM beside a 24-hour
+        # clock says nothing. The parser refuses both only when it reads a value.
+        raise PatternError("h (1 to 12) needs a (AM/PM), and a needs h: use H for 0 to 23" if twelve_hour
+                           else "a (AM/PM) needs h (1 to 12), not H")
     return readings, seen

@@ -110,3 +110,12 @@ def test_a_pattern_that_cannot_express_a_date_names_the_key(pattern, why):
 
 def test_minutes_after_an_hour_and_months_before_one():
     assert parser_formats("mm/dd/yyyy HH:mm") == ["%m/%d/%Y %H:%M"]
+
+
+@pytest.mark.parametrize("pattern", ["d.M.yyyy h:mm", "d.M.yyyy HH:mm a"])
+def test_a_twelve_hour_clock_and_am_pm_go_together(pattern):
+    """'h' without 'a' once reached the parser and failed there with a traceback."""
+    from enrollment_migrate.prepare.date_patterns import PatternError, parser_formats
+
+    with pytest.raises(PatternError, match="needs"):
+        parser_formats(pattern)
