@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from enrollment_migrate import settings
+from enrollment_migrate.engine.findings import Found, first_findings, tally
 from enrollment_migrate.visible import visible, visible_frame
 from schemas.rules import ALL_RULES
 from schemas.template import LOGIN_ID
@@ -96,16 +97,16 @@ def summary_markdown(summary: dict[str, Any], command: str, page: Path | str | N
     return "\n".join(lines)
 
 
-def findings_by_rule(findings: pl.DataFrame) -> list[dict[str, Any]]:
-    counted = findings.group_by("rule", "severity").len("findings").sort("severity", "rule")
+def findings_by_rule(findings: Found) -> list[dict[str, Any]]:
+    counted = tally(findings).group_by("rule", "severity").agg(pl.col("findings").sum()).sort("severity", "rule")
     return [
         {**item, "meaning": ALL_RULES[item["rule"]].summary, "fix": ALL_RULES[item["rule"]].fix}
         for item in counted.to_dicts()
     ]
 
 
-def findings_sample(findings: pl.DataFrame, mask: bool = True) -> list[dict[str, Any]]:
-    sample = findings.head(SAMPLE_SIZE).select("row", "column", "rule", "severity", "value")
+def findings_sample(findings: Found, mask: bool = True) -> list[dict[str, Any]]:
+    sample = first_findings(findings, SAMPLE_SIZE).select("row", "column", "rule", "severity", "value")
     if mask:
         sample = sample.with_columns(masked_values())
     return visible_frame(sample).to_dicts()

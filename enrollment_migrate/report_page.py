@@ -29,6 +29,7 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
+from enrollment_migrate import reports
 from enrollment_migrate.apply import ROLLBACK_WINDOW, RUN_ID_SHAPE
 from enrollment_migrate.artifacts import masked_values, show_login_ids
 from enrollment_migrate.engine import readiness, two_year_cutoff
@@ -135,7 +136,9 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
     }
     rules = rule_lines(summary["rule_counts"])
     masked = not show_login_ids()
-    samples = rule_samples(report_dir / "findings.csv", mask=masked).partition_by("rule", as_dict=True)
+    samples = rule_samples(report_dir / "findings.csv", mask=masked, rule_counts=summary["rule_counts"]).partition_by(
+        "rule", as_dict=True
+    )
     capacity = course_capacity(con, report_dir, summary["run_id"])
     cutoff = two_year_cutoff(import_date)
     built_at = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)  # UTC, like the run log
@@ -260,17 +263,26 @@ def rule_lines(rule_counts: dict[str, int]) -> pl.DataFrame:
     )
 
 
-def rule_samples(findings_csv: Path, mask: bool) -> pl.DataFrame:
+def rule_samples(findings_csv: Path, mask: bool, rule_counts: dict[str, int] | None = None) -> pl.DataFrame:
     """The first findings of each rule in file order, as findings.csv holds them (values that a
-    spreadsheet would run already neutralised); Login IDs masked unless asked otherwise."""
-    samples = (
-        pl.scan_csv(findings_csv, infer_schema=False)
-        .select(pl.col("row").cast(pl.Int64), "column", "rule", "value")
-        .group_by("rule", maintain_order=True)
-        .head(SAMPLES_PER_RULE)
-        .collect()
-    )
-    return samples.with_columns(masked_values()) if mask else samples
+    spreadsheet would run already neutralised); Login IDs masked unless asked otherwise.
+
+    findings.csv is read a block at a time, keeping at most SAMPLES_PER_RULE of each rule, and
+    no further than where every rule of `rule_counts` (the summary's) has all it will show."""
+    wanted = {rule: min(n, SAMPLES_PER_RULE) for rule, n in (rule_counts or {}).items()}
+    columns = ["row", "column", "rule", "value"]
+    kept = pl.DataFrame(schema={"row": pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String})
+    for batch in reports.findings_csv_batches(findings_csv):
+        more = batch.select(pl.col("row").cast(pl.Int64), *columns[1:])
+        kept = pl.concat([kept, more]).group_by("rule", maintain_order=True).head(SAMPLES_PER_RULE).select(columns)
+        if wanted and _have_all(kept, wanted):
+            break
+    return kept.with_columns(masked_values()) if mask else kept
+
+
+def _have_all(kept: pl.DataFrame, wanted: dict[str, int]) -> bool:
+    have = dict(kept.group_by("rule").len().iter_rows())
+    return all(have.get(rule, 0) >= n for rule, n in wanted.items())
 
 
 def course_capacity(con: duckdb.DuckDBPyConnection, report_dir: Path, run_id: str) -> pl.DataFrame:

@@ -8,6 +8,8 @@ here, so that a step can run in another task or on another machine:
     parts/<n>/            a part's findings and part.json (its counts)
     learners/<b>/         learner bucket b's rows, one file per part: part-<n>.parquet
     checked-learners/<b>/ bucket b's findings and migrated rows
+    findings/             every finding of the file in findings.csv's order (conclude), and the
+                          disk the sort spills to
     checked/              the concluded result, for the tasks after the check
 
 The report task removes the folder when the run's report is written.
@@ -55,6 +57,10 @@ class WorkDir:
 
     def checked_bucket(self, bucket: int) -> Path:
         return self.root / "checked-learners" / f"{bucket:05d}"
+
+    @property
+    def findings(self) -> Path:
+        return self.root / "findings"
 
     @property
     def result(self) -> Path:

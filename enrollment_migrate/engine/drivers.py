@@ -12,7 +12,8 @@ that sees the folder can run the first two:
    existing enrollments, recertification), which therefore see all the rows they need; write
    their findings and the rows as they would be stored;
 3. `conclude`, once, with the store: the course rules (license and capacity counts), the counts
-   and the verdict.
+   and the verdict; every finding put in findings.csv's order in one Parquet file of the work
+   folder (engine.findings), never all of them in memory.
 
 A part numbers its rows as if it were a file of its own; each step adds the records of the parts
 before it (the offsets, known once every part is loaded), so that findings name the file's rows.
@@ -30,6 +31,7 @@ import polars as pl
 
 from enrollment_migrate import file_parts, warehouse
 from enrollment_migrate.engine import learners, rows, verdict
+from enrollment_migrate.engine.findings import OnDisk, Source, in_memory
 from enrollment_migrate.engine.model import CheckResult, RunOptions, Portal, empty_candidates, empty_migrated
 from enrollment_migrate.file_parts import FileCut, FilePart, read_part
 from enrollment_migrate.template_file import UnreadableFile, load_template, not_utf8_findings
@@ -142,25 +144,31 @@ def check_bucket(
 
 
 def conclude(con: duckdb.DuckDBPyConnection, work: WorkDir, options: RunOptions) -> CheckResult:
-    """Step 3: the file's result from its parts' and buckets' files."""
+    """Step 3: the file's result from its parts' and buckets' files. Its findings stay in files:
+    the result's are one Parquet file in work.findings, in findings.csv's order."""
     parts = checked_parts(work)
     offsets = row_offsets(parts)
-    findings = [_part_findings(work, part, offset) for part, offset in zip(parts, offsets, strict=True)]
     if not parts[0].readable:  # the header (or the whole file) stops the check
         # A header problem stops every part, each having counted its records; a file that is
-        # empty or not text stops at the first part, having counted none.
+        # empty or not text stops at the first part, having counted none. Its findings are the
+        # file's own: a few.
         record_count = parts[0].record_count and sum(part.record_count for part in parts)
-        return verdict.unreadable_result(findings[0], record_count, options)
-    for part, part_findings in zip(parts[1:], findings[1:]):
-        # A later part stops the file only when it is not UTF-8 (a blank part merely has no rows).
+        return verdict.unreadable_result(_part_findings(work, parts[0], 0), record_count, options)
+    for part, offset in zip(parts[1:], offsets[1:]):
+        # A later part stops the file only when it is not UTF-8 (a blank part merely has no rows);
+        # such a part has that one finding.
         if part.bad_byte is not None:
-            (row,) = part_findings.filter(pl.col("rule") == rules.NOT_UTF8.code)["row"]
+            (row,) = _part_findings(work, part, offset).filter(pl.col("rule") == rules.NOT_UTF8.code)["row"]
             return verdict.unreadable_result(not_utf8_findings(row, part.bad_byte), 0, options)
     checked = [work.checked_bucket(bucket) for bucket in range(len(parts))]
-    findings += [pl.read_parquet(folder / "findings.parquet") for folder in checked]
+    sources = [
+        # The header's findings come from the first part; a later part repeats them.
+        Source(work.part(part.index) / "findings.parquet", offset, rows_only=part.index > 0)
+        for part, offset in zip(parts, offsets, strict=True)
+    ] + [Source(folder / "findings.parquet") for folder in checked]
     return verdict.conclude(
         con,
-        pl.concat(findings, how="vertical"),
+        OnDisk(sources, work.findings),
         [folder / "migrated.parquet" for folder in checked],
         sum(part.record_count for part in parts),
         sum(part.blocked for part in parts),
@@ -170,6 +178,7 @@ def conclude(con: duckdb.DuckDBPyConnection, work: WorkDir, options: RunOptions)
 
 
 def _part_findings(work: WorkDir, part: PartChecked, offset: int) -> pl.DataFrame:
+    """A part's findings in memory: only for a part that stops the file (it has a few)."""
     findings = pl.read_parquet(work.part(part.index) / "findings.parquet").cast(FINDING_SCHEMA)
     if part.index:
         # The header's findings come from the first part; a later part repeats them.
@@ -196,18 +205,22 @@ def check_buckets(work: WorkDir, con: duckdb.DuckDBPyConnection, options: RunOpt
 def check_in_parts(
     cut_file: FileCut, con: duckdb.DuckDBPyConnection, options: RunOptions, work: WorkDir | Path
 ) -> CheckResult:
-    """All three steps here, one part and one bucket at a time: the local way."""
+    """All three steps here, one part and one bucket at a time: the local way, for files small
+    enough that their findings are read into memory at the end (the flows run the steps as tasks
+    and keep them in files)."""
     work = WorkDir.of(work)
     save_portal(con, work, with_store=False)
     check_parts(cut_file, work, options)
     check_buckets(work, con, options)
-    return conclude(con, work, options)
+    result = conclude(con, work, options)
+    result.findings = in_memory(result.findings)
+    return result
 
 
 def check_file(path: str | Path, con: duckdb.DuckDBPyConnection, options: RunOptions) -> CheckResult:
     """Every rule over a whole file, as one part, in a work folder of its own that goes when the
-    check is done: the migrated rows are read into memory first (for files small enough to
-    check this way: the tests', a portal's existing enrollments)."""
+    check is done: the findings and the migrated rows are read into memory first (for files small
+    enough to check this way: the tests', a portal's existing enrollments)."""
     try:
         whole = file_parts.cut(path, part_bytes=0)
     except OSError as exc:

@@ -13,6 +13,7 @@ import polars as pl
 
 from enrollment_migrate.errors import PortalNotLoaded  # noqa: F401 - the engine raises it
 from enrollment_migrate.options import RunOptions  # noqa: F401 - the engine's options
+from enrollment_migrate.engine.findings import Found, tally
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import named_in, registered
 
@@ -53,7 +54,8 @@ class Counts:
 @dataclass
 class CheckResult:
     state: Literal["valid", "invalid"]
-    findings: pl.DataFrame
+    # in memory, or in Parquet files in findings.csv's order (engine.findings): never read whole
+    findings: Found
     migrated: Migrated  # accepted rows, as they would be stored, with their store and awards
     counts: Counts
     by_year: list[dict[str, int]] = field(default_factory=list)
@@ -62,7 +64,7 @@ class CheckResult:
 
     @property
     def rule_counts(self) -> dict[str, int]:
-        counted = self.findings.group_by("rule").len().sort("rule")
+        counted = tally(self.findings).group_by("rule").agg(pl.col("findings").sum().alias("len")).sort("rule")
         return dict(zip(counted["rule"].to_list(), counted["len"].to_list(), strict=True))
 
 

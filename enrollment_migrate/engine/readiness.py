@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from enrollment_migrate.engine.findings import tallied
 from schemas import rules
 from schemas.rules import Rule, Severity
 
@@ -216,6 +217,9 @@ def checklist(
     --skip-invalid-rows drops their rows (then they ask for attention). Each detail is in the
     voice of the check's `state` (valid or invalid); an item whose detail differs in another
     voice keeps each under "details", for in_state."""
+    # `findings` as engine.findings.tally counts them (a file's millions of findings are counted
+    # where they lie): what each item reads of them.
+    findings = tallied(findings)
     items = []
     for item in ITEMS:
         codes = [rule.code for rule in item.rules]
@@ -259,13 +263,13 @@ def _from_rules(item: Item, found: pl.DataFrame, skip_invalid_rows: bool) -> Ans
     status: Status = "blocking" if blocking.height else "attention"
     said = "; ".join(f"{_n(n, 'finding')} of {code}" for code, n in _by_rule(found).iter_rows())
     names = tuple(dict.fromkeys(v for v in found.filter(pl.col("row").is_null())["value"].to_list() if v))
-    return Answer(status, f"{said}.", found.height, names)
+    return Answer(status, f"{said}.", int(found["findings"].sum()), names)
 
 
 def _by_rule(found: pl.DataFrame) -> pl.DataFrame:
     """The item's findings counted by rule, most first: the detail lists them, the item names
     the first."""
-    return found.group_by("rule").len().sort(["len", "rule"], descending=[True, False])
+    return found.group_by("rule").agg(pl.col("findings").sum().alias("len")).sort(["len", "rule"], descending=[True, False])
 
 
 def _n(number: int, noun: str) -> str:

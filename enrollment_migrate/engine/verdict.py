@@ -1,5 +1,6 @@
 """Step 3, once for the file, with the store: the registry's course checks, the counts and
-the verdict."""
+the verdict. The findings are a frame, or (a file checked through the work folder) Parquet files
+that are counted and read a batch at a time, never held whole (engine.findings)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ from enrollment_migrate.engine.model import (
     two_year_cutoff,
 )
 from enrollment_migrate.engine import readiness
+from enrollment_migrate.engine.findings import (
+    Found,
+    OnDisk,
+    rows_of,
+    sorted_and_validated,
+    tally,
+    with_file_findings,
+)
 from schemas.checks import COURSE_CHECKS
 from schemas.findings import (
     FINDING_SCHEMA,
@@ -36,7 +45,7 @@ from schemas.template import FINISHED_STATUSES, OPEN_STATUSES
 
 def conclude(
     con: duckdb.DuckDBPyConnection,
-    findings: pl.DataFrame,
+    findings: pl.DataFrame | OnDisk,
     migrated: Migrated,
     record_count: int,
     blocked: int,
@@ -44,12 +53,15 @@ def conclude(
     checked_portal: str,
 ) -> CheckResult:
     """Step 3, once for the file, with the store: the course rules, the counts, the verdict.
-    `checked_portal` is the fingerprint of the portal the rows were checked against."""
+    `findings`: the steps' before it, in memory or in their files (the result's are then one
+    file). `checked_portal` is the fingerprint of the portal the rows were checked against."""
     facts = portal_facts(con, migrated, options.import_date)
-    findings = pl.concat([findings, course_findings(con, migrated, options.import_date, facts)], how="vertical")
-    result = _result(findings, migrated, record_count, blocked, options, _by_year(migrated, options.import_date))
+    course = course_findings(con, migrated, options.import_date, facts)
+    found = (pl.concat([findings, course], how="vertical") if isinstance(findings, pl.DataFrame)
+             else findings.sorted_with(course))
+    result, counted = _result(found, migrated, record_count, blocked, options, _by_year(migrated, options.import_date))
     result.portal_fingerprint = checked_portal
-    result.readiness = readiness.checklist(result.findings, facts, options.skip_invalid_rows, result.state)
+    result.readiness = readiness.checklist(counted, facts, options.skip_invalid_rows, result.state)
     return result
 
 
@@ -102,18 +114,20 @@ def _by_year(migrated: Migrated, import_date: dt.date) -> list[dict[str, int]]:
 
 
 def _result(
-    findings: pl.DataFrame,
+    findings: Found,
     migrated: Migrated,
     rows: int,
     blocked_rows: int,
     options: RunOptions,
     by_year: list[dict[str, int]] | None = None,
-) -> CheckResult:
-    findings = Findings.validate(sort_findings(findings.cast(FINDING_SCHEMA)))
-    severity = findings["severity"]
-    fatal = int((severity == Severity.FATAL).sum())
-    errors = int((severity == Severity.ERROR).sum())
-    rule_skipped = findings.filter(pl.col("severity") == Severity.SKIPPED)["row"].n_unique()
+) -> tuple[CheckResult, pl.DataFrame]:
+    """The result, and its findings' tally (engine.findings.tally) for the checklist."""
+    findings = sorted_and_validated(findings)
+    counted = tally(findings)
+    by_severity = dict(counted.group_by("severity").agg(pl.col("findings").sum()).iter_rows())
+    fatal = by_severity.get(Severity.FATAL.value, 0)
+    errors = by_severity.get(Severity.ERROR.value, 0)
+    rule_skipped = rows_of(findings, Severity.SKIPPED.value)
     invalid = fatal > 0 or (errors > 0 and not options.skip_invalid_rows)
     stored = summed(migrated, migrated_frame(migrated).select(
         live=(pl.col("store") == "live").sum(),
@@ -128,12 +142,12 @@ def _result(
         archived=int(stored["archived"]),
         skipped=rule_skipped + (blocked_rows if options.skip_invalid_rows else 0),
         errors=fatal + errors,
-        warnings=int((severity == Severity.WARNING).sum()),
+        warnings=by_severity.get(Severity.WARNING.value, 0),
         certificates=int(stored["certificates"]),
         credits=_number(stored["credits"]),
         badges=int(stored["badges"]),
     )
-    return CheckResult("invalid" if invalid else "valid", findings, migrated, counts, by_year or [])
+    return CheckResult("invalid" if invalid else "valid", findings, migrated, counts, by_year or []), counted
 
 
 
@@ -145,8 +159,8 @@ def _number(value: float | None) -> float | int:
 
 def unreadable_result(findings: pl.DataFrame, record_count: int, options: RunOptions) -> CheckResult:
     """The result of a file that a file-level finding stops before any row is checked."""
-    result = _result(findings, empty_migrated(), record_count, 0, options)
-    result.readiness = readiness.checklist(result.findings, None)
+    result, counted = _result(findings, empty_migrated(), record_count, 0, options)
+    result.readiness = readiness.checklist(counted, None)
     return result
 
 
@@ -159,6 +173,9 @@ def reject_file(result: CheckResult, file_findings: pl.DataFrame) -> CheckResult
         errors=result.counts.errors + int(severity.is_in(BLOCKING_SEVERITIES).sum()),
         warnings=result.counts.warnings + int((severity == Severity.WARNING).sum()),
     )
-    findings = Findings.validate(sort_findings(pl.concat([file_findings, result.findings])))
+    if isinstance(result.findings, pl.DataFrame):
+        findings = Findings.validate(sort_findings(pl.concat([file_findings, result.findings])))
+    else:  # in files: the new findings, checked, go in a new file with the others (a stream)
+        findings = with_file_findings(result.findings, Findings.validate(file_findings.cast(FINDING_SCHEMA)))
     return CheckResult("invalid", findings, result.migrated, counts, result.by_year, result.portal_fingerprint,
-                       readiness.with_findings(result.readiness, findings))
+                       readiness.with_findings(result.readiness, tally(findings)))
