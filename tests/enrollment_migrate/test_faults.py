@@ -12,6 +12,7 @@ import pytest
 from conftest import row, write_template
 from enrollment_migrate.options import RunOptions
 from enrollment_migrate import apply, warehouse
+from enrollment_migrate.errors import NoSpace
 from enrollment_migrate.faults import FAULT_AT
 from flows.rollback import rollback_flow
 from flows.run import run_flow
@@ -44,7 +45,7 @@ def migration(tmp_path):
 def test_a_full_disk_inside_the_apply_changes_nothing(db, tmp_path, monkeypatch):
     before = state(db)
     monkeypatch.setenv(FAULT_AT, "apply:enospc")
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(NoSpace, match="nothing was applied"):
         run_flow(file=str(migration(tmp_path)), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
     assert state(db) == before
 
