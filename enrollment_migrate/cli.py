@@ -434,7 +434,7 @@ def report_page(
         import webbrowser
 
         if not webbrowser.open(page.resolve().as_uri()):
-            err.print(f"No browser could be started here: open {page} in one.", highlight=False)
+            err.print(f"No browser could be started here: open {_shown(page)} in one.", highlight=False, markup=False)
 
 
 @app.command("runs")
@@ -554,7 +554,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for rule, n in summary["rule_counts"].items():
             found.add_row(rule, ALL_RULES[rule].severity.value, str(n))
         out.print(found)
-        _print_first_problems(Path(summary["report_dir"]) / "findings.csv")
+        _print_first_problems(Path(summary["report_dir"]) / "findings.csv", summary["errors"])
     if summary["by_year"]:
         years = Table("year", "completed", "open", title="By year", title_justify="left")
         for year in summary["by_year"]:
@@ -590,20 +590,18 @@ def _print_readiness(items: list[dict[str, Any]]) -> None:
     out.print(table)
 
 
-def _print_first_problems(findings_csv: Path, limit: int = 10) -> None:
-    """The first rejecting findings, so that the admin can start fixing without the CSV."""
-    import polars as pl
+def _print_first_problems(findings_csv: Path, errors_found: int, limit: int = 10) -> None:
+    """The first rejecting findings, so that the admin can start fixing without the CSV (read no
+    further than they are: a file can have millions of findings)."""
+    from enrollment_migrate.reports import first_problems
 
-    if not findings_csv.exists():
+    if not errors_found or not findings_csv.exists():
         return
-    problems = pl.read_csv(findings_csv, infer_schema=False).filter(
-        pl.col("severity").is_in(["fatal", "error"])
-    )
-    if problems.is_empty():
-        return
-    table = Table("row", "column", "rule", "message", title=f"First problems (of {problems.height})", title_justify="left")
-    for problem in problems.head(limit).iter_rows(named=True):
-        table.add_row(problem["row"] or "", problem["column"] or "", problem["rule"],
+    problems = first_problems(findings_csv, limit)
+    table = Table("row", "column", "rule", "message", title=f"First problems (of {errors_found})", title_justify="left")
+    for problem in problems.iter_rows(named=True):
+        # A column is a header from the file: shown as text, never read as markup.
+        table.add_row(problem["row"] or "", Text(_shown(problem["column"] or "")), problem["rule"],
                       Text(_shown(problem["message"])))
     out.print(table)
 

@@ -155,7 +155,7 @@ def _checked_enrollments(con: duckdb.DuckDBPyConnection, path: Path, import_date
 
 def _read_text_frame(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> pl.DataFrame:
     try:
-        frame = pl.read_csv(path, infer_schema=False, raise_if_empty=False)
+        frame = pl.read_csv(path, glob=False, infer_schema=False, raise_if_empty=False)
     except FileNotFoundError as exc:
         raise PortalFileRejected(path, ["the file does not exist"]) from exc
     except (OSError, pl.exceptions.PolarsError) as exc:

@@ -152,6 +152,7 @@ def _data(source: Path | bytes) -> bytes:
 def _read_lines(source: Path | bytes, bom: int) -> pl.DataFrame:
     return pl.read_csv(
         source,
+        glob=False,  # a name is a name: 'export[1].csv' is no pattern
         has_header=False,
         separator=_LINE_SEPARATOR_SENTINEL,
         quote_char=None,
@@ -340,6 +341,7 @@ def _read_values(
     try:
         values = pl.read_csv(
             source,
+            glob=False,
             has_header=False,
             schema={f"column_{i + 1}": pl.String for i in range(n_headers)},
             columns=[index for _, index in order],

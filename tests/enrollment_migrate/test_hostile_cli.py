@@ -372,3 +372,20 @@ print(sorted(m for m in ("prefect", "pandera", "enrollment_migrate.engine") if m
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_file_named_like_a_pattern_with_a_header_like_markup_is_read_as_it_is(tmp_path):
+    """'[' in a file's name once made the reader take it for a glob pattern, and a header
+    holding Rich markup ('[/]') once crashed the terminal's table of first problems."""
+    db = tmp_path / "w.duckdb"
+    assert invoke("--db", str(db), "portal", "load", *PORTAL).exit_code == 0
+    text = (SAMPLE / "migration.csv").read_text(encoding="utf-8").splitlines()
+    text[0] += ",[/]oops[bold]"
+    named = tmp_path / "export[1]*.csv"
+    named.write_text("\n".join(line + ("," if i else "") for i, line in enumerate(text)) + "\n", encoding="utf-8")
+    done = invoke("--db", str(db), "--reports", str(tmp_path / "r"), "validate", str(named),
+                  "--import-date", "2025-01-15")
+    assert done.exit_code in (0, 1), done.stderr
+    assert "export[1]*.csv" in done.stdout
+    assert "[/]oops[bold]" in done.stdout or "unknown_column" in done.stdout
