@@ -29,7 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from enrollment_migrate import errors, settings
-from enrollment_migrate.errors import EXIT_CANNOT_RUN, EXIT_INVALID, EXIT_OK, EXIT_REFUSED
+from enrollment_migrate.errors import EXIT_INVALID, EXIT_OK, EXIT_REFUSED
 from enrollment_migrate.options import RunOptions
 from enrollment_migrate.paths import Role
 
@@ -65,10 +65,8 @@ def main_options(
         _fail(exc)
 
 
-# Each path parameter says what it must be (enrollment_migrate.paths.Role): `checked` holds it to
-# that before the command starts, and the tests are generated from these declarations.
-InputFile = Annotated[Path, Role.INPUT_FILE]
-OutputFile = Annotated[Path, Role.OUTPUT_FILE]
+# Each path parameter says in its annotation what it must be (enrollment_migrate.paths.Role):
+# `checked` holds it to that before the command starts, and the tests are generated from these.
 
 
 def checked(*, warehouse: Role | None = None, reports: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

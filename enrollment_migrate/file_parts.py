@@ -13,7 +13,6 @@ cut after that point: its remainder is one part, read the way the whole-file loa
 from __future__ import annotations
 
 import mmap
-import os
 from dataclasses import dataclass
 from pathlib import Path
 

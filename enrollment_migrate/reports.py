@@ -12,7 +12,7 @@ import polars as pl
 from enrollment_migrate.engine import Migrated, migrated_frame
 from enrollment_migrate.engine.findings import Found, batches
 from enrollment_migrate.faults import fault_point
-from enrollment_migrate.formulas import FORMULA_START, neutralise_formulas  # noqa: F401 - re-exported
+from enrollment_migrate.formulas import neutralise_formulas
 from enrollment_migrate.files import replace_atomically, write_text_atomically
 
 
