@@ -109,15 +109,17 @@ def _check_paths(
             continue
         path = paths.check(Path(given[name]), role)
         (outputs if role is Role.OUTPUT_FILE else inputs).append(path)
+    def chosen(option: str, setting: settings.Setting) -> tuple[Path, bool]:
+        """The flag's path, else the variable's, else the default (whose folders may be made)."""
+        return Path(obj.get(option) or setting.value()), bool(obj.get(option)) or setting.is_set()
+
     if warehouse is not None:
-        db = Path(obj.get("db") or settings.DB.value())
-        chosen = bool(obj.get("db")) or settings.DB.is_set()
-        paths.check(db, warehouse, created_parents=not chosen)
+        db, given_db = chosen("db", settings.DB)
+        paths.check(db, warehouse, created_parents=not given_db)
         inputs += [db, db.with_name(db.name + ".store") / "state.duckdb"]
     if reports:
-        folder = Path(obj.get("reports") or settings.REPORTS.value())
-        chosen = bool(obj.get("reports")) or settings.REPORTS.is_set()
-        paths.check(folder, Role.OUTPUT_FOLDER, created_parents=not chosen)
+        folder, given_folder = chosen("reports", settings.REPORTS)
+        paths.check(folder, Role.OUTPUT_FOLDER, created_parents=not given_folder)
     for output in outputs:
         paths.not_an_input(output, inputs)
 

@@ -104,32 +104,27 @@ def shown(exc: BaseException) -> Shown:
     if isinstance(exc, UserError):
         return Shown(exc.label, str(exc), exc.exit_status)
     if is_disk_full(exc):  # before a commit: what commits never fails on a full disk afterwards
-        where = disk_full_path(exc)
-        return Shown("Cannot run", f"no space left{f' on {where}' if where else ''}: nothing was changed.",
-                     EXIT_CANNOT_RUN)
+        return Shown("Cannot run", f"{no_space_line(exc)}: nothing was changed.", EXIT_CANNOT_RUN)
     if isinstance(exc, OSError) and exc.errno is not None:
-        return Shown("Cannot run", os_error_line(exc), EXIT_CANNOT_RUN)
+        return Shown("Cannot run", reason(exc), EXIT_CANNOT_RUN)
     return Shown("Cannot run", f"{type(exc).__name__}: {exc}", EXIT_CANNOT_RUN, bug=True)
-
-
-def os_error_line(exc: OSError, what: str | None = None) -> str:
-    """'PATH: cause', the path where the system gave one; a full disk says so in the tool's words."""
-    where = exc.filename if exc.filename is not None else what
-    if is_disk_full(exc):
-        return f"no space left on {where}" if where else "no space left on the disk"
-    cause = exc.strerror or str(exc)
-    return f"{where}: {cause}" if where else cause
 
 
 def reason(exc: BaseException) -> str:
     """Why a step failed, in a few words: a full disk with the file it refused, an OS error with
-    its path, else the error's first line."""
+    its path ('PATH: cause'), else the error's first line."""
     if is_disk_full(exc):
-        where = disk_full_path(exc)
-        return f"no space left on {where}" if where else "no space left on the disk"
+        return no_space_line(exc)
     if isinstance(exc, OSError):
-        return os_error_line(exc)
+        cause = exc.strerror or str(exc)
+        return f"{exc.filename}: {cause}" if exc.filename is not None else cause
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def no_space_line(exc: BaseException, fallback: object = None) -> str:
+    """'no space left on PATH': the file the full disk refused, or `fallback` where none is named."""
+    where = disk_full_path(exc) or fallback
+    return f"no space left on {where}" if where else "no space left on the disk"
 
 
 def disk_full_path(exc: BaseException) -> str | None:

@@ -321,9 +321,8 @@ def run_in_progress(run: runs.RunPlan, db: Path) -> Iterator[dict[str, bool]]:
             raise
         shutil.rmtree(run.report_dir, ignore_errors=True)
         if errors.is_disk_full(exc):
-            where = errors.disk_full_path(exc) or run.report_dir
             done = "applied" if run.command == "run" else "recorded"
-            raise errors.NoSpace(f"no space left on {where}: nothing was {done}.") from exc
+            raise errors.NoSpace(f"{errors.no_space_line(exc, run.report_dir)}: nothing was {done}.") from exc
         raise
     finally:
         work_claims.release(db, run.run_id)
