@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: run test fuzz bench clean server server-stop
+.PHONY: run test fuzz bench bench-startup clean server server-stop
 
 # The versions CI tested, exactly: uv.lock (`uv lock` after a change to the dependencies in
 # pyproject.toml; `--locked` refuses a lock that no longer matches). uv itself comes from the
@@ -44,8 +44,16 @@ fuzz: $(STAMP)
 		tests/enrollment_migrate/test_bad_input.py tests/enrollment_migrate/prepare/test_prepare_bad_input.py
 
 # validate, run and rollback at 1M and 10M rows against a Polars baseline (docs/performance.md).
+# What a command costs from a fresh shell is `make bench-startup`'s.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --rows 1000000 --rows 10000000
+	@echo "Start-up of each command (from a fresh shell, with and without PYTHONDONTWRITEBYTECODE): make bench-startup"
+
+# Each command from a fresh shell, best of 5, with and without PYTHONDONTWRITEBYTECODE, against the
+# targets of issue 22 (about 10 minutes; isolated PREFECT_HOME, warehouses and servers, all removed
+# after): bench/results/startup.{json,md} and docs/performance.md's "Start-up" section.
+bench-startup: $(STAMP)
+	$(BIN)/python bench/startup.py
 
 # A local Prefect server (SQLite in $(PREFECT_HOME), 127.0.0.1 only) with the deployments served
 # on this machine; Ctrl-C stops both. The flow runs log at INFO so that the UI shows their logs.
