@@ -49,6 +49,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -466,7 +467,8 @@ def main() -> int:
     roots = [bytecode.package_folder("prefect").parent,
              *(REPO / name for name in PROJECT_PACKAGES if (REPO / name).is_dir())]
     result: dict[str, Any] = {"repeat": args.repeat, "rows": args.rows, "cases": {}}
-    result["bytecode_before"] = uncompiled(roots)
+    stale_at_start = set(bytecode.stale(roots))
+    result["bytecode_before"] = uncompiled(roots, stale_at_start)
     print(f"Start-up benchmark in {work} (load average {os.getloadavg()[0]:.2f})", flush=True)
     phases: dict[str, dict[str, dict[str, Any]]] = {}
     snapshots: dict[str, dict[Path, tuple[int, int]]] = {}
@@ -491,21 +493,26 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
         if "unset" in snapshots and not args.keep_bytecode:  # also after a failure or Ctrl-C
             written.setdefault("unset", bytecode.written(snapshots["unset"], bytecode.snapshot(roots)))
+            # Only bytecode of a module that had none when the run began: anything else that
+            # changed (in a compiled site-packages) is another process's, a uv sync say.
             for path in written["unset"]:
-                path.unlink(missing_ok=True)
-            removed = bool(written["unset"])
+                if _source(path) in stale_at_start:
+                    path.unlink(missing_ok=True)
+                    removed = True
 
     result["bytecode_written"] = {
         variant: {"files": len(paths), "by_folder": by_folder(paths, roots),
-                  "removed_after": removed if variant == "unset" else False}
+                  "removed_after": removed if variant == "unset" else False,
+                  "paths": [str(p.relative_to(REPO)) for p in paths]}
         for variant, paths in written.items()
     }
+    result["bytecode_after"] = uncompiled(roots)
     for case in CASES:
         if case.id not in wanted:
             continue
         result["cases"][case.id] = judged(case, phases["set"][case.id], phases["unset"][case.id], args.rows)
     result.update(measured_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), machine=machine(),
-                  commit=_git("rev-parse", "--short", "HEAD"),
+                  commit=_git("rev-parse", "--short", "HEAD").strip(),
                   modified=_git("status", "--porcelain", "--", *PROJECT_PACKAGES, "pyproject.toml", "uv.lock").splitlines())
     result["busy"] = busy(result["load"])
     text = report(result)
@@ -525,15 +532,27 @@ def main() -> int:
     return 0
 
 
-def uncompiled(roots: list[Path]) -> dict[str, Any]:
-    """How many .py files have no up-to-date bytecode, per folder, before anything runs."""
+def uncompiled(roots: list[Path], stale_paths: set[Path] | None = None) -> dict[str, Any]:
+    """How many .py files have no up-to-date bytecode, per folder."""
+    stale_paths = set(bytecode.stale(roots)) if stale_paths is None else stale_paths
     found = {}
     for root in roots:
         every = list(bytecode.sources(root))
-        stale = bytecode.stale([root])
+        stale = sorted(p for p in stale_paths if root in p.parents)
+        started = time.perf_counter()
+        for path in stale:  # what a process importing them all pays to compile them
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
         found[_name(root)] = {"modules": len(every), "without_bytecode": len(stale),
+                              "compile_ms": round((time.perf_counter() - started) * 1000, 1),
                               "examples": [str(p.relative_to(root)) for p in stale[:5]]}
     return found
+
+
+def _source(cached: Path) -> Path | None:
+    try:
+        return Path(importlib.util.source_from_cache(str(cached)))
+    except ValueError:
+        return None
 
 
 def by_folder(paths: list[Path], roots: list[Path]) -> dict[str, int]:
@@ -575,7 +594,7 @@ def machine() -> dict[str, Any]:
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.rstrip()
     except (OSError, subprocess.CalledProcessError):
         return ""
 
@@ -639,13 +658,22 @@ def report(result: dict[str, Any]) -> str:
         f"Bytecode before the run: site-packages {site.get('without_bytecode', 0)} of {site.get('modules', 0)} "
         "modules without up-to-date bytecode; the project's own source (an editable install, which `uv sync` "
         "does not compile) " + ", ".join(f"`{name}` {f['without_bytecode']} of {f['modules']}" for name, f in project)
-        + ".")
+        + f", {sum(f['compile_ms'] for _, f in project):.0f} ms to compile them all: the most a command without "
+        "bytecode for them pays.")
     unset = result["bytecode_written"]["unset"]
+    own = {k: v for k, v in unset["by_folder"].items() if not k.startswith("site-packages")}
     lines.append(
-        f"The phase without the variable (run after the phase with it) wrote {unset['files']} bytecode files"
-        + (" (" + ", ".join(f"{k}: {v}" for k, v in unset["by_folder"].items()) + ")" if unset["files"] else "")
+        f"The phase without the variable (run after the phase with it) wrote {sum(own.values())} bytecode files"
+        + (" (" + ", ".join(f"`{k}` {v}" for k, v in own.items()) + ")" if own else "")
         + ("; removed afterwards, so that the next run starts from the same install." if unset["removed_after"] else ".")
         + f" The phase with it wrote {result['bytecode_written']['set']['files']}.")
+    outside = {k: v for variant in VARIANTS for k, v in result["bytecode_written"][variant]["by_folder"].items()
+               if k.startswith("site-packages")}
+    if outside:
+        lines.append(
+            "Bytecode in site-packages changed during the run (" + ", ".join(f"{k}: {v}" for k, v in outside.items())
+            + ")" + (": not by the commands (nothing there was stale when the run began) but by another process, "
+                     "a `uv sync` say; left as it is." if not site.get("without_bytecode") else "."))
     served = result["cases"].get("served run", {}).get("set", {})
     if "median_to_completed_s" in served:
         lines.append("")
