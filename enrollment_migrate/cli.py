@@ -160,23 +160,32 @@ def _fail(exc: BaseException) -> typing.NoReturn:
 def _run_flow(target: str, **parameters: Any) -> Any:
     """Run the flow `target` ("module:name"). Without PREFECT_API_URL it reports to the local
     server (flows.local_server), started if none runs (said on stderr) and held in use until the
-    flow ends. That is settled before the flow's module, and so Prefect, is imported: Prefect
-    reads its settings then (and each command imports only what it runs)."""
+    flow ends. Its address is settled before the flow's module, and so Prefect, is imported:
+    Prefect reads its settings then (and each command imports only what it runs). A server started
+    here comes up while the flow's modules load, on the other core: the wait is the longer of the
+    two, not their sum."""
     from flows import local_server
 
     with contextlib.ExitStack() as held:
         if not os.environ.get("PREFECT_API_URL") and local_server.enabled():
-            state = held.enter_context(local_server.in_use())
+            state = held.enter_context(local_server.in_use(wait=False))
             os.environ["PREFECT_API_URL"] = state.api_url
-        return _call_flow(target, parameters)
+            flow = _flow(target)
+            local_server.wait_up(local_server.home(), state)
+        else:
+            flow = _flow(target)
+        return _call_flow(flow, parameters)
 
 
-def _call_flow(target: str, parameters: dict[str, Any]) -> Any:
-    """The flow run; a failure reaches `main`, which says it in one line."""
+def _flow(target: str) -> Any:
     import importlib
 
     module, name = target.split(":")
-    flow = getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), name)
+
+
+def _call_flow(flow: Any, parameters: dict[str, Any]) -> Any:
+    """The flow run; a failure reaches `main`, which says it in one line."""
     from enrollment_migrate.logs import hide_expected_failures
 
     from prefect import tags
@@ -501,8 +510,9 @@ def server_status(ctx: typer.Context) -> None:
         out.print("No local Prefect server is running.")
         return
     idle = "only when stopped" if state.idle_seconds is None else f"after {local_server.shown(state.idle_seconds)} unused"
-    out.print(f"Local Prefect server: {state.ui} (UI; API {state.api_url}), since {state.started_at}; "
-              f"stops {idle}. Folder: {local_server.home()}", highlight=False)
+    took = "" if state.up_after is None else f" (it took {state.up_after:g} s to start)"
+    out.print(f"Local Prefect server: {state.ui} (UI; API {state.api_url}), since {state.started_at}"
+              f"{took}; stops {idle}. Folder: {local_server.home()}", highlight=False)
 
 
 @server_app.command("stop")

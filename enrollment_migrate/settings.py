@@ -184,6 +184,13 @@ def prefect_home() -> Path:
     return home.resolve()
 
 
+def cache_home() -> Path:
+    """Where this tool keeps what any PREFECT_HOME can reuse (the local server's migrated empty
+    database): XDG_CACHE_HOME's folder, or ~/.cache's."""
+    given = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(given).expanduser() if given else Path.home() / ".cache") / "enrollment-migrate"
+
+
 def part_mb_option(value: float | None) -> float | None:
     """--part-mb, held to the same range as ENROLLMENT_MIGRATE_PART_MB."""
     if value is None:

@@ -28,8 +28,10 @@ import argparse
 import contextlib
 import datetime as dt
 import fcntl
+import importlib.metadata
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,6 +40,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+import dataclasses
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -58,6 +61,9 @@ class ServerState:
     port: int
     started_at: str  # ISO 8601, UTC
     idle_seconds: float | None  # None: kept until stopped (`make server`)
+    # Seconds from the launch to the API's first answer, as the command that started it saw
+    # them; None while it starts (and in a state file written before this was kept).
+    up_after: float | None = None
 
     @property
     def ui(self) -> str:
@@ -86,29 +92,32 @@ def idle_seconds() -> float | None:
 
 
 @contextlib.contextmanager
-def in_use(folder: Path | None = None, *, start: bool = True) -> Iterator[ServerState | None]:
+def in_use(folder: Path | None = None, *, start: bool = True, wait: bool = True) -> Iterator[ServerState | None]:
     """The running local server (started first when none is and `start`), held in use for the
     block: its idle clock stops until the block ends. Yields None when none runs and `start` is
-    False."""
+    False. With `wait` False, a server started here may not answer yet: `wait_up` before its
+    first call (a command imports Prefect and its flow meanwhile, on the other core)."""
     folder = folder or home()
     _prepare(folder)
     with _locked(folder / "in-use.lock", fcntl.LOCK_SH):
-        state = ensure(folder) if start else running(folder)
+        state = ensure(folder, wait=wait) if start else running(folder)
         try:
             yield state
         finally:
             (folder / "in-use.lock").touch()  # the idle clock starts again from now
 
 
-def ensure(folder: Path | None = None) -> ServerState:
-    """The running server, or a new one (said on stderr) if none runs or the last was killed."""
+def ensure(folder: Path | None = None, *, wait: bool = True) -> ServerState:
+    """The running server, or a new one (said on stderr) if none runs or the last was killed;
+    with `wait` False, a new one is returned as soon as it is launched."""
     folder = folder or home()
     _prepare(folder)
     with _locked(folder / "start.lock", fcntl.LOCK_EX):  # one start at a time
         state = running(folder, wait=True)
         if state:
             return state
-        return start(folder, idle=idle_seconds(), announce=True)
+        state = launch(folder, idle=idle_seconds(), announce=True)
+    return wait_up(folder, state) if wait else state
 
 
 def running(folder: Path | None = None, *, wait: bool = False) -> ServerState | None:
@@ -135,6 +144,12 @@ def running(folder: Path | None = None, *, wait: bool = False) -> ServerState | 
 
 def start(folder: Path, *, idle: float | None, port: int | None = None, announce: bool = False) -> ServerState:
     """Start the supervisor and its server, detached from this process, and wait for the API."""
+    return wait_up(folder, launch(folder, idle=idle, port=port, announce=announce))
+
+
+def launch(folder: Path, *, idle: float | None, port: int | None = None, announce: bool = False) -> ServerState:
+    """Start the supervisor and its server, detached from this process; the API answers later
+    (`wait_up`)."""
     _prepare(folder)
     port = port or _free_port()
     log = folder / "server.log"
@@ -151,17 +166,34 @@ def start(folder: Path, *, idle: float | None, port: int | None = None, announce
             command, env=env, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=Path(__file__).resolve().parents[1],
         )
+    _launched[supervisor.pid] = time.monotonic()
     state = ServerState(supervisor.pid, port, _now(), idle)
     _write_state(folder, state)
-    deadline = time.monotonic() + START_TIMEOUT
-    while not _answers(port):
-        if supervisor.poll() is not None or time.monotonic() > deadline:
-            _stop_group(supervisor.pid)
-            _clear(folder)
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
-            raise ServerError(f"The local Prefect server did not come up on {HOST}:{port}:\n{tail}")
-        time.sleep(0.25)
     return state
+
+
+# When this process launched each supervisor: the server's start time counts from then.
+_launched: dict[int, float] = {}
+
+
+def wait_up(folder: Path, state: ServerState) -> ServerState:
+    """The server once its API answers, with its start time recorded when this process launched
+    it; ServerError, with the log's end, when its supervisor dies or it never answers."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(state.port):
+        if not (_alive(state.pid) and _is_supervisor(state.pid)) or time.monotonic() > deadline:
+            _stop_group(state.pid)
+            _clear(folder, only_pid=state.pid)
+            tail = "\n".join((folder / "server.log").read_text(errors="replace").splitlines()[-20:])
+            raise ServerError(f"The local Prefect server did not come up on {HOST}:{state.port}:\n{tail}")
+        time.sleep(0.1)
+    launched = _launched.pop(state.pid, None)
+    if launched is None or state.up_after is not None:
+        return state
+    up = dataclasses.replace(state, up_after=round(time.monotonic() - launched, 1))
+    if read_state(folder) == state:  # still this server's file
+        _write_state(folder, up)
+    return up
 
 
 def stop(folder: Path | None = None, grace: float = 20.0) -> ServerState | None:
@@ -198,6 +230,15 @@ def supervise(folder: Path, port: int, idle: float | None) -> None:
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_LOGGING_LEVEL": os.environ.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"),
     }
+    # The UI's files, which Prefect copies out of its package for each new home (17 MB), are
+    # shared by every home: Prefect keys the copy by its version and base URL.
+    env.setdefault("PREFECT_UI_STATIC_DIRECTORY", str(settings.cache_home() / f"prefect-ui-{_prefect_version()}"))
+    database = folder / "prefect.db"
+    if not database.exists():
+        _copy_template(database)
+    if _database_version(database) == _prefect_version():
+        # Migrated for this Prefect already: checking again costs each start about a second.
+        env["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] = "false"
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port),
          "--analytics-off"],
@@ -223,6 +264,8 @@ def supervise(folder: Path, port: int, idle: float | None) -> None:
         if not up:
             up = _answers(port)
             used.touch()  # the idle clock starts once the server answers
+            if up:
+                _mark_migrated(database)  # the server migrates it before it answers
             continue
         if idle is None or time.time() - used.stat().st_mtime <= idle:
             continue
@@ -235,6 +278,79 @@ def supervise(folder: Path, port: int, idle: float | None) -> None:
             # finds no server and starts another, never one about to go.
             end()
     _clear(folder, only_pid=os.getpid())
+
+
+# --- the database: a migrated empty one copied, not migrated afresh -------------------------------
+#
+# A new SQLite database takes Prefect about 9 s of migrations here, the most of a first
+# command's wait. They give the same empty database every time for one Prefect version, so it
+# is made once per machine and version (`template_database`, which the Makefile's install runs)
+# and copied into each new server folder. Copied or migrated on start, the database's version is
+# noted beside it, and a server of that version does not check its migrations again.
+
+
+def template_database() -> Path | None:
+    """The migrated empty database of the installed Prefect, in the user's cache (made first if
+    need be); None, said in the server log, if it cannot be made: the server then migrates its
+    own as before."""
+    cache = settings.cache_home()
+    template = cache / f"prefect-{_prefect_version()}.db"
+    try:
+        _prepare(cache)
+        with _locked(cache / f"{template.name}.lock", fcntl.LOCK_EX):  # one maker at a time
+            if not template.exists():
+                partial = template.with_name(f".{template.name}.partial")
+                partial.unlink(missing_ok=True)
+                env = {**os.environ, "PREFECT_HOME": str(cache / "prefect-home"),
+                       "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{partial}"}
+                env.pop("PREFECT_API_URL", None)
+                subprocess.run([sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
+                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, check=True, cwd=cache)
+                os.replace(partial, template)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        said = getattr(exc, "stderr", None) or str(exc)
+        print(f"No migrated database to copy ({_last_line(said)}): the server migrates its own.",
+              file=sys.stderr, flush=True)
+        return None
+    return template
+
+
+def _copy_template(database: Path) -> None:
+    template = template_database()
+    if template is None:
+        return
+    partial = database.with_name(f".{database.name}.partial")
+    shutil.copyfile(template, partial)
+    partial.chmod(0o600)
+    os.replace(partial, database)
+    _mark_migrated(database)
+
+
+def _prefect_version() -> str:
+    return importlib.metadata.version("prefect")  # without importing Prefect (a second or more)
+
+
+def _version_file(database: Path) -> Path:
+    return database.with_name(database.name + ".version")
+
+
+def _database_version(database: Path) -> str | None:
+    try:
+        return _version_file(database).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _mark_migrated(database: Path) -> None:
+    _version_file(database).write_text(_prefect_version(), encoding="utf-8")
+
+
+def _last_line(text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no reason given"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -298,7 +414,8 @@ def _is_supervisor(pid: int) -> bool:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return True  # no /proc: trust the state file
-    return "flows.local_server" in command
+    # Empty for a moment after the launch, before the new program is in place.
+    return not command or "flows.local_server" in command
 
 
 def _answers(port: int) -> bool:
@@ -347,6 +464,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("start", help="start it (or say where it runs)")
     commands.add_parser("status", help="where it runs and since when")
     commands.add_parser("stop", help="stop it")
+    commands.add_parser("prepare", help="make the migrated empty database new servers copy (once per Prefect version)")
     supervisor = commands.add_parser("supervise", help=argparse.SUPPRESS)
     supervisor.add_argument("--port", type=int, required=True)
     supervisor.add_argument("--idle", required=True)
@@ -356,12 +474,16 @@ def main(argv: list[str] | None = None) -> None:
         supervise(folder, args.port, None if args.idle == "never" else float(args.idle))
         return
     try:
-        if args.command == "start":
+        if args.command == "prepare":
+            template = template_database()
+            print(f"Migrated empty database: {template}" if template else "No migrated database could be made.")
+        elif args.command == "start":
             state = ensure(folder)
             print(f"Local Prefect server: {state.ui} (since {state.started_at})")
         elif args.command == "status":
             state = running(folder)
-            print(f"Local Prefect server: {state.ui} (since {state.started_at})" if state
+            took = "" if state is None or state.up_after is None else f", took {state.up_after:g} s to start"
+            print(f"Local Prefect server: {state.ui} (since {state.started_at}{took})" if state
                   else "No local Prefect server is running.")
         else:
             print("Local Prefect server stopped." if stop(folder) else "No local Prefect server was running.")

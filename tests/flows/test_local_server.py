@@ -67,6 +67,8 @@ def test_the_first_command_starts_it_and_says_so_the_next_reuses_it(home, tmp_pa
 
     status = cli("server", "status")
     assert state.ui in status.stdout and state.started_at in status.stdout
+    assert state.up_after is not None and state.up_after > 0  # measured by the first command
+    assert f"(it took {state.up_after:g} s to start)" in " ".join(status.stdout.split())
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert listening_address(state.port) == "0100007F"  # 127.0.0.1, never the network
 
@@ -131,3 +133,43 @@ def test_an_idle_time_that_is_not_a_duration_is_exit_2_naming_the_variable(home,
 def test_idle_times(monkeypatch, value, seconds):
     monkeypatch.setenv(local_server.IDLE_VARIABLE, value)
     assert local_server.idle_seconds() == seconds
+
+
+def test_a_new_server_copies_the_migrated_database_and_skips_its_migrations(home):
+    template = local_server.template_database()  # made once per machine (the install makes it)
+    assert template is not None and template.is_file()
+    before = template.stat().st_mtime_ns
+    state = local_server.ensure(home)
+    assert local_server.running(home) == state
+    version = (home / "prefect.db.version").read_text()
+    assert version == local_server._prefect_version()
+    assert stat.S_IMODE((home / "prefect.db").stat().st_mode) == 0o600
+    assert template.stat().st_mtime_ns == before  # copied, never used in place
+
+
+def test_without_a_cache_the_server_migrates_its_own_database(home, tmp_path, monkeypatch, capsys):
+    not_a_folder = tmp_path / "cache-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
+    assert local_server.template_database() is None
+    assert "the server migrates its own" in capsys.readouterr().err
+    state = local_server.ensure(home)  # slower (its migrations), but up and noted as migrated
+    assert local_server.running(home) == state
+    assert (home / "prefect.db.version").read_text() == local_server._prefect_version()
+
+
+def test_a_command_goes_on_while_the_server_it_started_comes_up(home):
+    with local_server.in_use(home, wait=False) as launched:
+        assert launched is not None and launched.up_after is None  # launched, not waited for
+        up = local_server.wait_up(home, launched)
+        assert up.pid == launched.pid and up.up_after is not None and up.up_after > 0
+        assert local_server.running(home) == up  # the start time is in the state file
+        assert local_server.wait_up(home, up) == up  # a second wait finds it up at once
+
+
+def test_a_server_that_dies_while_starting_is_one_line_and_cleared(home, monkeypatch):
+    launched = local_server.launch(home, idle=60.0)
+    os.killpg(launched.pid, signal.SIGKILL)
+    with pytest.raises(local_server.ServerError, match="did not come up"):
+        local_server.wait_up(home, launched)
+    assert local_server.read_state(home) is None
