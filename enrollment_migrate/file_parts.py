@@ -43,6 +43,19 @@ class FileCut:
     header_end: int  # byte offset just after the header record
     parts: tuple[FilePart, ...]
 
+    @property
+    def size(self) -> int:
+        return self.parts[-1].end
+
+    def bytes_of(self, part: FilePart) -> int:
+        """The file's bytes a part stands for: its records, and the header with the first."""
+        return part.end - (0 if part.index == 0 else part.start)
+
+    def bytes_through(self, part: FilePart) -> tuple[int, int]:
+        """The file's bytes up to the end of this part, and of the whole file: the parts are in
+        file order, the first beginning with the header."""
+        return part.end, self.size
+
 
 def part_bytes_for(size: int) -> int:
     """The part size for a file of `size` bytes: ENROLLMENT_MIGRATE_PART_MB when set, else an

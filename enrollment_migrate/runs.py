@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -47,21 +49,28 @@ def new_run_id(now: dt.datetime) -> str:
 
 
 def plan_run(
-    command: str, file: str, reports: Path, options: RunOptions, now: dt.datetime | None = None
+    command: str, file: str, reports: Path, options: RunOptions, now: dt.datetime | None = None,
+    hashed: Callable[[int, int], None] | None = None,
 ) -> RunPlan:
+    """`hashed(so_far, size)`: told the bytes fingerprinted as each block is (progress)."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = new_run_id(now)
     return RunPlan(
-        run_id, command, file, now, reports / run_id, file_sha256(file), options.on(now.date()),
+        run_id, command, file, now, reports / run_id, file_sha256(file, hashed), options.on(now.date()),
         {"user": getpass.getuser(), "host": socket.gethostname()},
     )
 
 
-def file_sha256(path: str | Path) -> str:
+def file_sha256(path: str | Path, hashed: Callable[[int, int], None] | None = None) -> str:
+    """The file's SHA-256; `hashed(so_far, size)` told after each block of a MiB."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
+        size, so_far = os.fstat(handle.fileno()).st_size, 0
         while chunk := handle.read(_HASH_CHUNK):
             digest.update(chunk)
+            if hashed is not None:
+                so_far += len(chunk)
+                hashed(so_far, max(size, so_far))
     return digest.hexdigest()
 
 

@@ -9,7 +9,7 @@ from enrollment_migrate.options import RunOptions
 from prefect.utilities.annotations import quote
 
 from flows.tasks import (
-    Progress, apply_checked, checked_file, run_in_progress, plan, preflight, report, run_name,
+    apply_checked, checked_file, run_in_progress, plan, preflight, report, run_name, tracked,
 )
 
 
@@ -23,13 +23,11 @@ def run_flow(
     """Validate, then apply an acceptable file: every row, award and license use, or none."""
     db_file = warehouse.db_path(db)
     preflight(file, db_file)
-    run = plan("run", file, reports_dir, options)
-    progress = Progress(steps=5)
-    with run_in_progress(run, db_file) as held, checked_file(run, db_file, progress) as (checked, rows):
-        # quote: the apply waits for the split inside its transaction, not before it starts.
-        state = apply_checked(run, checked, db_file, rows=quote(rows))
-        held["applied"] = state == "applied"
-        progress.step_done()
-        summary = report(run, checked, db_file, state)
-        progress.step_done()
+    with tracked("run"):
+        run = plan("run", file, reports_dir, options)
+        with run_in_progress(run, db_file) as held, checked_file(run, db_file) as (checked, rows):
+            # quote: the apply waits for the split inside its transaction, not before it starts.
+            state = apply_checked(run, checked, db_file, rows=quote(rows))
+            held["applied"] = state == "applied"
+            summary = report(run, checked, db_file, state)
     return summary

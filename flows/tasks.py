@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import shutil
+import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 from prefect import task, unmapped
@@ -22,13 +24,13 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture, wait
+from prefect.futures import PrefectFuture, as_completed, wait
 from prefect.runtime import flow_run
 
 from enrollment_migrate import (
     apply, artifacts, engine, file_parts, report_page, reports, runs, warehouse,
 )
-from enrollment_migrate import errors, work_claims
+from enrollment_migrate import errors, progress, work_claims
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.publish import CATALOG_AGAIN, publish_or_warn
 from enrollment_migrate.engine import drivers
@@ -49,9 +51,10 @@ def _cut(plan: runs.RunPlan) -> file_parts.FileCut:
 @step(name="load")
 def load(plan: runs.RunPlan, db: Path) -> Path:
     """The file, part by part, through the per-row rules (engine.drivers, step 1)."""
-    with warehouse.connect(db) as con:
-        drivers.save_portal(con, plan.work_dir, with_store=False)
-    drivers.check_parts(_cut(plan), plan.work_dir, plan.options)
+    with progress.current().step("read", **_read_step(plan)) as done:
+        with warehouse.connect(db) as con:
+            drivers.save_portal(con, plan.work_dir, with_store=False)
+        drivers.check_parts(_cut(plan), plan.work_dir, plan.options, done)
     return plan.work_dir.root
 
 
@@ -59,8 +62,9 @@ def load(plan: runs.RunPlan, db: Path) -> Path:
 def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
     """The rules across rows, learner bucket by learner bucket, then the course rules and the
     verdict (engine.drivers, steps 2 and 3). `loaded`: the work folder the load filled."""
-    with warehouse.connect(db) as con:
-        drivers.check_buckets(WorkDir(loaded), con, plan.options)
+    with progress.current().step("check", CHECK_LABEL) as done, warehouse.connect(db) as con:
+        # The buckets, then the conclusion as one more.
+        drivers.check_buckets(WorkDir(loaded), con, plan.options, lambda n, of: done(n, of + 1))
         return _concluded(plan, con)
 
 
@@ -97,19 +101,59 @@ def conclude(plan: runs.RunPlan, db: Path) -> Path:
 
 def check_on_dask(run: runs.RunPlan, db: Path, address: str) -> Path:
     """The check with its per-part and per-bucket work on a Dask cluster: `address` is a
-    scheduler's (tcp://host:8786), or "local" for a cluster of threads in this process."""
+    scheduler's (tcp://host:8786), or "local" for a cluster of threads in this process. The
+    workers report no progress: the flow does, as their parts and buckets come back."""
+    tracker = progress.current()
+    tracker.start("read", **_read_step(run))
     cut_file = _cut(run)
     with warehouse.connect(db) as con:
         drivers.save_portal(con, run.work_dir, with_store=True)
     with dask_runner(address) as runner:
-        runner.map(load_part, {"plan": unmapped(run), "cut_file": unmapped(cut_file), "part": list(cut_file.parts)}).result()
+        loads = runner.map(load_part, {"plan": unmapped(run), "cut_file": unmapped(cut_file), "part": list(cut_file.parts)})
+        _as_they_finish(loads, [cut_file.bytes_of(part) for part in cut_file.parts], tracker.reporter("read"))
+        loads.result()
+        tracker.finish("read")
+        tracker.start("check", CHECK_LABEL)
         parts = drivers.checked_parts(run.work_dir)
         if parts[0].readable:
             offsets = drivers.row_offsets(parts)
-            runner.map(check_learners, {
+            buckets = runner.map(check_learners, {
                 "plan": unmapped(run), "bucket": list(range(len(parts))), "offsets": unmapped(offsets),
-            }).result()
-    return conclude(run, db)
+            })
+            # The conclusion counts as one bucket more.
+            _as_they_finish(buckets, [1] * len(parts), lambda n, of: tracker.advance("check", n, of + 1))
+            buckets.result()
+    checked = conclude(run, db)
+    tracker.finish("check")
+    return checked
+
+
+def _as_they_finish(futures, amounts: list[int], done: progress.Reporter) -> None:
+    """Tell `done` the sum of the futures' amounts as each future ends (failed ones too: the
+    caller's result() then raises the first failure, as it did before)."""
+    amount_of = {id(future): amount for future, amount in zip(futures, amounts)}
+    so_far, whole = 0, sum(amounts)
+    for future in as_completed(list(futures)):
+        so_far += amount_of[id(future)]
+        done(so_far, whole)
+
+
+# --- progress (enrollment_migrate.progress) --------------------------------------------------------
+
+# Each step's share of a run's time, about as a file of a million rows takes it (a validate:
+# 4-6 s to read, 2-3.5 to check, 1.3 to split, 3-4 for the report; a run as much, and 3 s to
+# apply while the split runs beside it). The read moves by bytes, the check by learner buckets,
+# the others as they end.
+STEPS = {
+    "validate": {"hash": 2, "read": 40, "check": 22, "split": 10, "report": 26},
+    "run": {"hash": 2, "read": 33, "check": 16, "split": 8, "apply": 18, "report": 23},
+}
+CHECK_LABEL = "Checking across rows and courses"
+
+
+def _read_step(plan: runs.RunPlan) -> dict[str, Any]:
+    file = Path(plan.file)
+    return {"label": f"Reading {file.name}", "total": file.stat().st_size, "unit": "bytes"}
 
 
 def dask_runner(address: str) -> DaskTaskRunner:
@@ -122,13 +166,30 @@ def dask_runner(address: str) -> DaskTaskRunner:
     return DaskTaskRunner(address=address)
 
 
+def _shows(name: str, label: str):
+    """A task that is one step of the run's progress, whole: started as it starts, finished as
+    it returns."""
+
+    def wrap(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            with progress.current().step(name, label):
+                return function(*args, **kwargs)
+
+        return run
+
+    return wrap
+
+
 @step(name="split")
+@_shows("split", "Splitting live and archived rows")
 def split(plan: runs.RunPlan, migrated: list[Path]) -> dict[str, Path]:
     """live.parquet and archived.parquet from the checked rows' files (their paths only)."""
     return reports.write_rows(migrated, plan.report_dir)
 
 
 @step(name="apply")
+@_shows("apply", "Applying in one transaction")
 def apply_checked(plan: runs.RunPlan, checked: Path, db: Path, rows: PrefectFuture | None = None) -> str:
     """Apply an acceptable run in one transaction, or record its rejection; returns the state.
 
@@ -174,6 +235,7 @@ def _write_report_files(plan: runs.RunPlan, result: engine.CheckResult, summary:
 
 
 @step(name="report")
+@_shows("report", "Writing the report")
 def report(plan: runs.RunPlan, checked: Path, db: Path, state: str | None = None) -> dict[str, object]:
     """The report folder with its report page, and the run's artifacts in the Prefect UI; and for
     a validation, which changes nothing else, its run log entry.
@@ -265,20 +327,38 @@ def _create_artifacts(plan: runs.RunPlan, summary: dict[str, object], findings, 
     )
 
 
-class Progress:
-    """A progress artifact the UI shows while the flow's long steps run."""
+class ArtifactProgress(progress.Sink):
+    """The run's progress artifact in the Prefect UI, moving by the run's fraction done: at the
+    end of each step, and in between at most once every INTERVAL seconds (each update is a
+    round trip to the API; a small file's run makes no more of them than it did)."""
 
-    def __init__(self, steps: int):
-        self.steps, self.done = steps, 0
-        self.artifact = create_progress_artifact(0.0, key=artifacts.PROGRESS_KEY, description="Steps done")
+    INTERVAL = 1.0
+    QUIET_ENDS = frozenset({"hash"})  # the fingerprint is the start of the file's read
 
-    def step_done(self) -> None:
-        self.done += 1
-        update_progress_artifact(self.artifact, 100.0 * self.done / self.steps)
+    def __init__(self) -> None:
+        self.artifact = create_progress_artifact(0.0, key=artifacts.PROGRESS_KEY, description="Share of the run done")
+        self.sent, self.sent_at = 0.0, time.monotonic()
+
+    def moved(self, fraction: float, ended: progress.Step | None) -> None:
+        percent = round(100.0 * fraction, 1)
+        now = time.monotonic()
+        at_end = ended is not None and ended.name not in self.QUIET_ENDS
+        if percent > self.sent and (at_end or now - self.sent_at >= self.INTERVAL):
+            update_progress_artifact(self.artifact, percent)
+            self.sent, self.sent_at = percent, now
 
 
 @contextlib.contextmanager
-def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[tuple[Path, PrefectFuture]]:
+def tracked(command: str) -> Iterator[progress.Tracker]:
+    """The flow run's progress: its steps (STEPS), shown by the Prefect artifact and by what
+    the command line observes in its own process (the terminal)."""
+    tracker = progress.Tracker(STEPS[command], [ArtifactProgress(), *progress.observers()])
+    with progress.tracking(tracker):
+        yield tracker
+
+
+@contextlib.contextmanager
+def checked_file(run: runs.RunPlan, db: Path) -> Iterator[tuple[Path, PrefectFuture]]:
     """The steps validate and run share: the file loaded and checked (the checked result's
     folder is yielded), then the live/archived files written while the flow goes on (they read
     only the check's files, and the apply and report never theirs; the split's future is
@@ -288,12 +368,9 @@ def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[tu
     fault_point("work", run.work_dir.root)
     if address:
         checked = check_on_dask(run, db, address)
-        progress.step_done()
     else:
         loaded = load(run, db)
-        progress.step_done()
         checked = check(run, loaded, db)
-    progress.step_done()
     # The paths, not the result's folder: a rejected apply rewrites the result there meanwhile.
     rows = split.submit(run, engine.saved_rows(checked))
     try:
@@ -301,7 +378,6 @@ def checked_file(run: runs.RunPlan, db: Path, progress: Progress) -> Iterator[tu
     finally:
         wait([rows])
     rows.result()  # a failed split fails the flow
-    progress.step_done()
     run.work_dir.remove()
 
 
@@ -356,6 +432,9 @@ def preflight(file: str, db: Path) -> None:
 
 
 def plan(command: str, file: str, reports_dir: str | None, options: RunOptions) -> runs.RunPlan:
-    planned = runs.plan_run(command, file, warehouse.reports_path(reports_dir), options)
+    """The run's id, folders and the file's fingerprint (the file's first read, in the progress)."""
+    fingerprint = {"label": f"Fingerprinting {Path(file).name}", "total": Path(file).stat().st_size, "unit": "bytes"}
+    with progress.current().step("hash", **fingerprint) as hashed:
+        planned = runs.plan_run(command, file, warehouse.reports_path(reports_dir), options, hashed=hashed)
     reports.run_dir(planned.report_dir.parent, planned.run_id)
     return planned

@@ -8,7 +8,7 @@ from enrollment_migrate import warehouse
 from enrollment_migrate.options import RunOptions
 from prefect.futures import wait
 
-from flows.tasks import Progress, checked_file, run_in_progress, plan, preflight, report, run_name
+from flows.tasks import checked_file, run_in_progress, plan, preflight, report, run_name, tracked
 
 
 @flow(name="validate", flow_run_name=run_name("validate"), log_prints=False)
@@ -21,11 +21,10 @@ def validate_flow(
     """Dry run: every finding, the live/archive split and the awards; changes only the run log."""
     db_file = warehouse.db_path(db)
     preflight(file, db_file)
-    run = plan("validate", file, reports_dir, options)
-    progress = Progress(steps=4)
-    with run_in_progress(run, db_file), checked_file(run, db_file, progress) as (checked, rows):
-        wait([rows])  # the page counts the live and archived rows' files
-        rows.result()
-        summary = report(run, checked, db_file)
-        progress.step_done()
+    with tracked("validate"):
+        run = plan("validate", file, reports_dir, options)
+        with run_in_progress(run, db_file), checked_file(run, db_file) as (checked, rows):
+            wait([rows])  # the page counts the live and archived rows' files
+            rows.result()
+            summary = report(run, checked, db_file)
     return summary

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,6 +39,9 @@ from enrollment_migrate.template_file import UnreadableFile, load_template, not_
 from enrollment_migrate.workdir import WorkDir
 from schemas import checks, rules
 from schemas.findings import FINDING_SCHEMA
+
+# Progress (enrollment_migrate.progress): told how much is done so far, out of how much.
+Reporter = Callable[[int, int], None]
 
 # Files between steps are read once, soon after: fast to write matters more than small.
 _WORK_FILE = {"compression": "lz4", "statistics": False}
@@ -186,20 +190,28 @@ def _part_findings(work: WorkDir, part: PartChecked, offset: int) -> pl.DataFram
     return findings.with_columns(pl.col("row") + offset)
 
 
-def check_parts(cut_file: FileCut, work: WorkDir, options: RunOptions) -> None:
-    """Step 1 for every part, one after the other (the portal saved first by save_portal)."""
+def check_parts(cut_file: FileCut, work: WorkDir, options: RunOptions, done: Reporter | None = None) -> None:
+    """Step 1 for every part, one after the other (the portal saved first by save_portal).
+    `done(bytes, size)`: told the file's bytes checked so far as each part is (progress)."""
     portal = Portal.open(work.portal)  # once: millions of users' keys
     for part in cut_file.parts:
         check_part(cut_file, part, work, options, portal)
+        if done is not None:
+            done(*cut_file.bytes_through(part))
 
 
-def check_buckets(work: WorkDir, con: duckdb.DuckDBPyConnection, options: RunOptions) -> None:
-    """Step 2 for every bucket, one after the other; nothing to do when the file is unreadable."""
+def check_buckets(
+    work: WorkDir, con: duckdb.DuckDBPyConnection, options: RunOptions, done: Reporter | None = None
+) -> None:
+    """Step 2 for every bucket, one after the other; nothing to do when the file is unreadable.
+    `done(buckets, of)`: told the buckets checked so far as each is (progress)."""
     parts = checked_parts(work)
     if parts[0].readable:
         offsets = row_offsets(parts)
         for bucket in range(len(parts)):
             check_bucket(bucket, work, offsets, con, options)
+            if done is not None:
+                done(bucket + 1, len(parts))
 
 
 def check_in_parts(
