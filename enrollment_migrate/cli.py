@@ -25,7 +25,7 @@ import typer
 from rich.columns import Columns
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from enrollment_migrate import errors, settings
@@ -226,10 +226,10 @@ def portal_load(
     if as_json:
         print(json.dumps(loaded))
     else:
-        said = [f"{loaded['users']} users", f"{loaded['courses']} courses",
-                f"{loaded['enrollments']} existing enrollments"]
-        said += [f"{loaded['learning_paths']} learning path lines"] if learning_paths else []
-        said += [f"{loaded['settings']} settings"] if settings else []
+        said = [f"{_count(loaded['users'])} users", f"{_count(loaded['courses'])} courses",
+                f"{_count(loaded['enrollments'])} existing enrollments"]
+        said += [f"{_count(loaded['learning_paths'])} learning path lines"] if learning_paths else []
+        said += [f"{_count(loaded['settings'])} settings"] if settings else []
         out.print(f"Portal loaded: {', '.join(said)}.")
 
 
@@ -316,18 +316,37 @@ def _summarise_flow(
     """Run validate or run with the options its flags set, print its summary, exit 0 when valid
     or applied and 1 otherwise."""
     options["part_mb"] = settings.part_mb_option(options.get("part_mb"))
-    summary = _run_flow(
-        flow,
-        file=str(file),
-        options=RunOptions(_import_date(import_date), **options),
-        db=ctx.obj["db"],
-        reports_dir=ctx.obj["reports"],
-    )
+    with _progress_shown(as_json):
+        summary = _run_flow(
+            flow,
+            file=str(file),
+            options=RunOptions(_import_date(import_date), **options),
+            db=ctx.obj["db"],
+            reports_dir=ctx.obj["reports"],
+        )
     if as_json:
         print(json.dumps(summary))
     else:
         _print_summary(summary)
     raise typer.Exit(EXIT_OK if summary["state"] in ("valid", "applied") else EXIT_INVALID)
+
+
+def _progress_shown(as_json: bool) -> contextlib.AbstractContextManager[Any]:
+    """The flow's progress on stderr (enrollment_migrate.progress: the file read, then each
+    step as it starts) when stderr is a terminal, and never with --json."""
+    if as_json or not _is_terminal(err.file):
+        return contextlib.nullcontext()
+    from enrollment_migrate import progress
+
+    return progress.terminal(err)
+
+
+def _is_terminal(stream: Any) -> bool:
+    """A terminal for certain: not Rich's guess, which FORCE_COLOR turns on for a pipe."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 def _clock(now: Optional[str]) -> Optional[dt.datetime]:
@@ -357,7 +376,7 @@ def rollback(
     elif outcome["state"] == "refused":
         err.print(f"[bold yellow]Refused ({outcome['reason']}):[/] {outcome['message']}", highlight=False)
     else:
-        removed = ", ".join(f"{n} {name}" for name, n in outcome["removed"].items())
+        removed = ", ".join(f"{_count(n)} {name}" for name, n in outcome["removed"].items())
         proof = {True: "the store is again exactly as before the run",
                  None: "the store had changed since the run (later runs, rollbacks or portal loads), "
                        "so it was not compared with the store before it",
@@ -381,7 +400,7 @@ def expire(
     if as_json:
         print(json.dumps(outcome))
         return
-    out.print(f"Expired {len(outcome['expired'])} runs' snapshots; deleted {outcome['deleted_files']} "
+    out.print(f"Expired {_count(len(outcome['expired']))} runs' snapshots; deleted {_count(outcome['deleted_files'])} "
               "retired partition files.", highlight=False)
 
 
@@ -408,18 +427,18 @@ def store_status(
     if as_json:
         print(json.dumps(status))
         return
-    out.print(f"Partitions: {status['partitions']} live ({size(status['partition_bytes'])}).", highlight=False)
+    out.print(f"Partitions: {_count(status['partitions'])} live ({size(status['partition_bytes'])}).", highlight=False)
     retention = dt.timedelta(seconds=status["retention_seconds"])
-    waiting = (f"Waiting for deletion: {status['retired_files']} retired files ({size(status['retired_bytes'])})"
-               f"; {status['due_for_deletion']} older than the retention ({retention}).")
+    waiting = (f"Waiting for deletion: {_count(status['retired_files'])} retired files ({size(status['retired_bytes'])})"
+               f"; {_count(status['due_for_deletion'])} older than the retention ({retention}).")
     if status["retired_files"]:
         waiting += f" Oldest retired {status['oldest_retired_at'][:16].replace('T', ' ')} UTC."
     out.print(waiting, highlight=False)
     if status["stopped_runs_work_folders"]:
-        out.print(f"Work folders left by runs that were stopped: {status['stopped_runs_work_folders']} "
+        out.print(f"Work folders left by runs that were stopped: {_count(status['stopped_runs_work_folders'])} "
                   "(the next command that changes the warehouse removes them).", highlight=False)
     sessions = status["open_sessions"]
-    out.print(f"Open analysts' sessions: {sessions}" + (
+    out.print(f"Open analysts' sessions: {_count(sessions)}" + (
         "; retired files are deleted once they close (by `expire` or the next command that publishes)."
         if sessions else "."), highlight=False)
 
@@ -469,7 +488,7 @@ def list_runs(
     for entry in log:
         applied = entry["applied_at"]
         table.add_row(entry["run_id"], entry["state"],
-                      *(str(entry[k]) for k in ("rows", "live", "archived", "errors")),
+                      *(_count(entry[k]) for k in ("rows", "live", "archived", "errors")),
                       f"{applied:%Y-%m-%d %H:%M}" if applied else "")
     out.print(table)
 
@@ -493,7 +512,7 @@ def training_history(
     text = neutralise_formulas(rows).write_csv()
     if out_file:
         files.write_text_atomically(out_file, text)
-        err.print(f"{text.count(chr(10)) - 1} enrollments written to {_shown(out_file)}", markup=False)
+        err.print(f"{_count(text.count(chr(10)) - 1)} enrollments written to {_shown(out_file)}", markup=False)
     else:
         # The CSV exactly, for a pipe or a file; on a terminal, its controls as marks.
         sys.stdout.write(_shown(text) if sys.stdout.isatty() else text)
@@ -546,29 +565,31 @@ def _print_summary(summary: dict[str, Any]) -> None:
                   f"({escape(_shown(missing['why']))}); {escape(missing['again'])}.", highlight=False, soft_wrap=True)
     if "would_have" in summary:
         would = summary["would_have"]
-        out.print(f"Had it gone in: {would['live']} live and {would['archived']} archived rows, "
-                  f"{would['certificates']} certificates, {would['badges']} badges, "
-                  f"{would['credits']:g} credits; the by-year table counts those rows.", highlight=False)
-    counts = Table("rows", "", title="Rows", title_justify="left", show_header=False)
+        out.print(f"Had it gone in: {_count(would['live'])} live and {_count(would['archived'])} archived rows, "
+                  f"{_count(would['certificates'])} certificates, {_count(would['badges'])} badges, "
+                  f"{_count(would['credits'])} credits; the by-year table counts those rows.", highlight=False)
+    counts = Table("rows", Column("", justify="right"), title="Rows", title_justify="left", show_header=False)
     for name in ("rows", "live", "archived", "skipped", "errors", "warnings"):
-        counts.add_row(name, str(summary[name]))
-    awards = Table("award", "", title="Awards (live rows)", title_justify="left", show_header=False)
+        counts.add_row(name, _count(summary[name]))
+    awards = Table("award", Column("", justify="right"), title="Awards (live rows)", title_justify="left",
+                   show_header=False)
     for name in ("certificates", "credits", "badges"):
-        awards.add_row(name, str(summary[name]))
+        awards.add_row(name, _count(summary[name]))
     out.print(Columns([counts, awards]))
     _print_readiness(summary.get("readiness") or [])
     if summary["rule_counts"]:
         from schemas.rules import ALL_RULES
 
-        found = Table("rule", "severity", "findings", title="Findings", title_justify="left")
+        found = Table("rule", "severity", Column("findings", justify="right"), title="Findings", title_justify="left")
         for rule, n in summary["rule_counts"].items():
-            found.add_row(rule, ALL_RULES[rule].severity.value, str(n))
+            found.add_row(rule, ALL_RULES[rule].severity.value, _count(n))
         out.print(found)
         _print_first_problems(Path(summary["report_dir"]) / "findings.csv", summary["errors"])
     if summary["by_year"]:
-        years = Table("year", "completed", "open", title="By year", title_justify="left")
+        years = Table("year", Column("completed", justify="right"), Column("open", justify="right"),
+                      title="By year", title_justify="left")
         for year in summary["by_year"]:
-            years.add_row(str(year["year"]), str(year["completed"]), str(year["open"]))
+            years.add_row(str(year["year"]), _count(year["completed"]), _count(year["open"]))
         out.print(years)
     out.print(f"Report: {_shown(summary['report_dir'])}", highlight=False, markup=False)
     from enrollment_migrate.report_page import page_path
@@ -580,6 +601,16 @@ def _print_summary(summary: dict[str, Any]) -> None:
     else:
         out.print(f"Report page: not built; 'enrollment-migrate report {summary['run_id']}' builds it",
                   highlight=False)
+
+
+def _count(value: Any) -> str:
+    """A count or a sum as people read it: thousands separated (736,919); credits may be a
+    fraction (12.5). The JSON keeps plain numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{int(value):,}" if value.is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:,}"
 
 
 READINESS_MARKS = {"ok": "[green]ok[/]", "attention": "[yellow]attention[/]", "blocking": "[bold red]blocking[/]",
@@ -608,7 +639,9 @@ def _print_first_problems(findings_csv: Path, errors_found: int, limit: int = 10
     if not errors_found or not findings_csv.exists():
         return
     problems = first_problems(findings_csv, limit)
-    table = Table("row", "column", "rule", "message", title=f"First problems (of {errors_found})", title_justify="left")
+    # Rows stay as a spreadsheet numbers them (no separators): they are looked up, not read as amounts.
+    table = Table("row", "column", "rule", "message", title=f"First problems (of {_count(errors_found)})",
+                  title_justify="left")
     for problem in problems.iter_rows(named=True):
         # A column is a header from the file: shown as text, never read as markup.
         table.add_row(problem["row"] or "", Text(_shown(problem["column"] or "")), problem["rule"],
