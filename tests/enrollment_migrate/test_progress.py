@@ -144,3 +144,13 @@ def test_the_terminal_shows_a_files_name_as_text(tmp_path):
         tracker.sinks.extend(progress.observers())
         tracker.start("read", "Reading [bold]x\x1b[2J.csv", total=10, unit="bytes")
     assert "Reading [bold]x⟨U+001B⟩[2J.csv" in screen.getvalue()
+
+
+def test_the_progress_interface_and_the_engine_import_no_prefect_and_no_rich_display():
+    import subprocess
+    import sys
+
+    code = ("import sys; import enrollment_migrate.progress, enrollment_migrate.engine.drivers, enrollment_migrate.runs; "
+            "print(sorted(m for m in ('prefect', 'rich.progress', 'rich.live') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
