@@ -8,7 +8,6 @@ records what it added and the store's fingerprint before it, so that the undo ca
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -19,7 +18,9 @@ from enrollment_migrate import engine
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.errors import PortalChanged
 from enrollment_migrate.sql_files import sql
-from enrollment_migrate.warehouse import (
+from enrollment_migrate.warehouse import (  # noqa: F401 - ROLLBACK_WINDOW, RUN_ID_SHAPE: where callers look
+    ROLLBACK_WINDOW,
+    RUN_ID_SHAPE,
     RunRecord,
     execute_script,
     insert_run,
@@ -28,9 +29,6 @@ from enrollment_migrate.warehouse import (
 )
 from schemas import rules
 from schemas.findings import finding, findings_frame
-
-ROLLBACK_WINDOW = dt.timedelta(hours=168)
-RUN_ID_SHAPE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
 
 
 @dataclass

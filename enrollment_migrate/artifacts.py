@@ -15,8 +15,8 @@ from typing import Any
 
 import polars as pl
 
-from enrollment_migrate import settings
 from enrollment_migrate.engine.findings import Found, first_findings, tally
+from enrollment_migrate.masking import mask_emails, mask_login, masked_values, show_login_ids  # noqa: F401 - their owner
 from enrollment_migrate.visible import visible, visible_frame
 from schemas.rules import ALL_RULES
 from schemas.template import LOGIN_ID
@@ -29,39 +29,6 @@ PROGRESS_KEY = "migration-progress"
 READINESS_KEY = "migration-readiness"
 SAMPLE_SIZE = 50
 
-_VISIBLE = 2
-_MASKED_PART = r"^([^@]{0,2})[^@]*"  # all of the local part but its first two characters
-
-
-def show_login_ids() -> bool:
-    """ENROLLMENT_MIGRATE_SHOW_LOGIN_IDS=1 shows Login IDs as written, where every reader of the
-    artifacts and report pages may see them."""
-    return settings.SHOW_LOGIN_IDS.value()
-
-
-def masked_values() -> pl.Expr:
-    """A findings frame's `value` with the values of the Login ID column masked."""
-    return (
-        pl.when(pl.col("column") == LOGIN_ID.header)
-        .then(pl.col("value").str.replace(_MASKED_PART, "${1}***"))
-        .otherwise(pl.col("value"))
-        .alias("value")
-    )
-
-
-def mask_login(login: str | None) -> str | None:
-    """`anna@example.com` -> `an***@example.com`; a username keeps its first two letters."""
-    if login is None:
-        return None
-    local, at, domain = login.partition("@")
-    return f"{local[:_VISIBLE]}***{at}{domain}"
-
-
-_EMAIL = re.compile(r"[^\s'\"@,;]+@[^\s'\",;]+")
-
-
-def mask_emails(text: str) -> str:
-    return _EMAIL.sub(lambda match: mask_login(match.group(0)) or "", text)
 
 
 def summary_markdown(summary: dict[str, Any], command: str, page: Path | str | None = None) -> str:

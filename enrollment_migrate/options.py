@@ -54,3 +54,12 @@ class RunOptions:
         if isinstance(values.get("import_date"), str):
             values["import_date"] = dt.date.fromisoformat(values["import_date"])
         return cls(**values)
+
+
+def two_year_cutoff(import_date: dt.date) -> dt.date:
+    """The import date moved back two calendar years; 29 February becomes 28 February. Completions
+    before it are archived, those on or after it are live."""
+    try:
+        return import_date.replace(year=import_date.year - 2)
+    except ValueError:
+        return import_date.replace(year=import_date.year - 2, day=28)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
-from enrollment_migrate.engine import Migrated, migrated_frame
-from enrollment_migrate.engine.findings import Found, batches
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.formulas import neutralise_formulas
 from enrollment_migrate.files import replace_atomically, write_text_atomically
+
+if TYPE_CHECKING:
+    from enrollment_migrate.engine import Migrated
+    from enrollment_migrate.engine.findings import Found
+
+# The engine is imported by the writers alone: the read-only commands read findings.csv (the
+# page, the terminal's first problems) without loading it.
 
 
 def run_dir(reports: Path, run_id: str) -> Path:
@@ -26,6 +31,8 @@ def write_findings_csv(findings: Found, path: Path) -> None:
     """Every finding, in order, from their Parquet files (or a frame) a batch at a time, each
     batch through neutralise_formulas: memory does not grow with their number, and the file is
     the one writing them all at once gives."""
+    from enrollment_migrate.engine.findings import batches
+
     columns = ["row", "column", "rule", "severity", "value", "message"]
 
     def write(handle: BinaryIO) -> None:
@@ -86,6 +93,8 @@ def write_summary(summary: dict[str, object], path: Path) -> None:
 def write_rows(migrated: Migrated, directory: Path) -> dict[str, Path]:
     """live.parquet and archived.parquet: the rows as they are (or would be) migrated, streamed
     from the check's files (a file checked in parts lists its rows learner bucket by bucket)."""
+    from enrollment_migrate.engine import migrated_frame
+
     written = {}
     for store in ("live", "archived"):
         path = directory / f"{store}.parquet"

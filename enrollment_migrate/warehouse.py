@@ -12,6 +12,7 @@ import contextlib
 import logging
 import datetime as dt
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -132,6 +133,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("rollback")
         raise
     con.execute("commit")
+
+
+# A run id: its UTC start and six hex digits (runs.new_run_id); an argument of another shape is
+# refused before it names a file or a row.
+RUN_ID_SHAPE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
+# An applied run can be rolled back for exactly this long; `expire` then drops its snapshot.
+ROLLBACK_WINDOW = dt.timedelta(hours=168)
 
 
 @dataclass

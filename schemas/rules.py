@@ -22,6 +22,12 @@ class Severity(StrEnum):
         return self in (Severity.FATAL, Severity.ERROR)
 
 
+# How the readiness checklist marks each item's state, on the page and in the terminal.
+READINESS_MARKS: dict[str, str] = {
+    "ok": "✔ ok", "attention": "! attention", "blocking": "✘ blocking", "unknown": "? unknown",
+}
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str

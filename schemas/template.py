@@ -1,10 +1,9 @@
-"""The migration template: its columns, and the pandera contract of a loaded template file."""
+"""The migration template: its columns and its statuses. Light: pages and the read-only commands use
+it; the pandera contract of a loaded file is schemas.template_rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandera.polars as pa
 
 
 @dataclass(frozen=True)
@@ -46,22 +45,3 @@ OPEN_STATUSES = (NOT_STARTED, IN_PROGRESS)
 FINISHED_STATUSES = (COMPLETED_STATUS, PASSED, FAILED)
 SCORED_STATUSES = (PASSED, FAILED)
 AWARDED_STATUSES = (COMPLETED_STATUS, PASSED)
-
-
-class TemplateRows(pa.DataFrameModel):
-    """A template file as loaded: one record per row, values trimmed, blanks as null."""
-
-    row: int = pa.Field(ge=2)
-    login_id: str = pa.Field(nullable=True)
-    course_name: str = pa.Field(nullable=True)
-    created_date: str = pa.Field(nullable=True)
-    started_date: str = pa.Field(nullable=True)
-    completed_date: str = pa.Field(nullable=True)
-    score: str = pa.Field(nullable=True)
-    status: str = pa.Field(nullable=True)
-    access_expires_date: str = pa.Field(nullable=True)
-    field_count: int = pa.Field(ge=0)
-
-    class Config:
-        strict = True
-        ordered = False

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from enrollment_migrate.errors import PortalNotLoaded  # noqa: F401 - the engine raises it
-from enrollment_migrate.options import RunOptions  # noqa: F401 - the engine's options
+from enrollment_migrate.options import RunOptions, two_year_cutoff  # noqa: F401 - the engine's options, its split
 from enrollment_migrate.engine.findings import Found, tally
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.warehouse import named_in, registered
@@ -87,14 +87,6 @@ MIGRATED_SCHEMA = {
     "badge": pl.String,
 }
 
-
-
-def two_year_cutoff(import_date: dt.date) -> dt.date:
-    """The import date moved back two calendar years; 29 February becomes 28 February."""
-    try:
-        return import_date.replace(year=import_date.year - 2)
-    except ValueError:
-        return import_date.replace(year=import_date.year - 2, day=28)
 
 
 

@@ -24,7 +24,7 @@ from schemas.rules import Rule, Severity
 Status = Literal["ok", "attention", "blocking", "unknown"]
 # Each status as a sign and a word, so that it reads without colour (the report page; the
 # terminal colours its own).
-MARKS: dict[str, str] = {"ok": "✔ ok", "attention": "! attention", "blocking": "✘ blocking", "unknown": "? unknown"}
+MARKS = rules.READINESS_MARKS
 MAX_NAMED = 20
 Facts = dict[str, list[dict[str, Any]]]  # a course check query's name -> its rows
 

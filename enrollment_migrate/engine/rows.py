@@ -20,7 +20,8 @@ from enrollment_migrate.template_file import TemplateFile
 from schemas.findings import finding_columns
 from schemas.row_rules import PARSED, parse_date, parse_score, row_checks
 from schemas.rules import BLOCKING_SEVERITIES
-from schemas.template import COURSE_NAME, LOGIN_ID, STATUS, STATUSES, TemplateRows
+from schemas.template import COURSE_NAME, LOGIN_ID, STATUS, STATUSES
+from schemas.template_rows import TemplateRows
 
 
 def check_rows(template: TemplateFile, portal: Portal, options: RunOptions) -> CheckedRows:

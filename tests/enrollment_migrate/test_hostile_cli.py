@@ -354,24 +354,36 @@ def test_a_killed_runs_work_folders_are_counted_then_removed_by_the_next_command
 
 # --- the read-only commands import nothing of Prefect ---------------------------------------------
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_the_commands_that_look_import_no_prefect_pandera_or_engine(tmp_path):
-    duckdb.connect(str(tmp_path / "w.duckdb")).close()
+    """runs, report, history, store status and server status answer from the store opened
+    read-only (INTERFACES.md): a later import of Prefect, pandera or the engine on their path
+    would make each cost seconds again."""
+    db, reports = tmp_path / "w.duckdb", tmp_path / "r"
+    assert invoke("--db", str(db), "portal", "load", *PORTAL).exit_code == 0
+    done = invoke("--db", str(db), "--reports", str(reports), "validate", str(SAMPLE / "migration.csv"),
+                  "--import-date", "2025-01-15", "--json")
+    assert done.exit_code == 0, done.stderr
+    run_id = json.loads(done.stdout)["run_id"]
+    (reports / run_id / "report.html").unlink()  # rebuilt below, by `report`
     script = f"""
 import sys
 from typer.testing import CliRunner
 from enrollment_migrate.cli import app
-db = {str(tmp_path / 'w.duckdb')!r}
-from enrollment_migrate import warehouse
-with warehouse.connect(db) as con:
-    pass
-for args in (["runs", "--json"], ["store", "status", "--json"], ["history", "nobody"], ["server", "status"]):
-    CliRunner().invoke(app, ["--db", db, *args])
+common = ["--db", {str(db)!r}, "--reports", {str(reports)!r}]
+for args in (["runs", "--json"], ["report", {run_id!r}], ["store", "status", "--json"],
+             ["history", "ana.silva@example.com"], ["server", "status"]):
+    done = CliRunner().invoke(app, [*common, *args])
+    print(args[0], done.exit_code)
 print(sorted(m for m in ("prefect", "pandera", "enrollment_migrate.engine") if m in sys.modules))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+                          env={**os.environ, "PYTHONPATH": str(REPO), "ENROLLMENT_MIGRATE_LOCAL_SERVER": "on"})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    *answers, loaded = done.stdout.strip().splitlines()
+    assert answers == ["runs 0", "report 0", "store 0", "history 0", "server 0"]
+    assert loaded == "[]"
+    assert (reports / run_id / "report.html").is_file()
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -24,7 +24,8 @@ from enrollment_migrate.engine import CheckResult, RunOptions, check_file
 from enrollment_migrate.template_file import TemplateFile, load_template
 from schemas import rules
 from schemas.findings import FINDING_SCHEMA
-from schemas.template import ACCESS_EXPIRES, COLUMNS, TemplateRows
+from schemas.template import ACCESS_EXPIRES, COLUMNS
+from schemas.template_rows import TemplateRows
 
 BOM = b"\xef\xbb\xbf"
 HEADER = ",".join(HEADERS)
