@@ -7,7 +7,7 @@ live/archived Parquet; the warehouse's run log, snapshots and courses), so that
 back, its rollback window closed).
 
 It opens on an air-gapped laptop: no script, no font, image or style sheet fetched from anywhere.
-Tables are great-tables with the system font stack; charts are Vega-Altair specs rendered to
+Tables have great-tables' markup and style (enrollment_migrate.page_tables); charts are Vega-Lite specs rendered to
 inline SVG by vl-convert with every external URL refused; the page around them is a Jinja
 template with autoescaping, so that learners' values (a course named `<script>`) stay text, and
 with their control characters shown as marks (enrollment_migrate.visible: a right-to-left override
@@ -30,15 +30,15 @@ import duckdb
 import polars as pl
 
 from enrollment_migrate import reports
-from enrollment_migrate.apply import ROLLBACK_WINDOW, RUN_ID_SHAPE
-from enrollment_migrate.artifacts import masked_values, show_login_ids
-from enrollment_migrate.engine import readiness, two_year_cutoff
-from enrollment_migrate.options import RunOptions
+from enrollment_migrate.masking import masked_values, show_login_ids
+from enrollment_migrate.options import RunOptions, two_year_cutoff
+from enrollment_migrate.page_tables import Table, table_html
 from enrollment_migrate.errors import CannotRun, reason
 from enrollment_migrate.faults import fault_point
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.visible import visible, visible_frame
-from schemas.rules import ALL_RULES, Severity
+from enrollment_migrate.warehouse import ROLLBACK_WINDOW, RUN_ID_SHAPE
+from schemas.rules import ALL_RULES, READINESS_MARKS, Severity
 
 PAGE = "report.html"
 # At most this many findings of each rule are shown: enough to see the pattern, few enough that a
@@ -168,7 +168,7 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
         written=_written_table(run) if run["applied_at"] is not None else None,
         rollback_until=rollback_deadline(run),
         rollback_open=rollback_open(run, built_at),
-        readiness_marks=readiness.MARKS,
+        readiness_marks=READINESS_MARKS,
     )
 
 
@@ -317,143 +317,177 @@ FONT_SIZE = 12
 CHART_PADDING = {"left": 28, "right": 28, "top": 6, "bottom": 6}
 
 
-def _svg(chart: Any) -> str:
-    import vl_convert
+# Axis, legend and text sizes, and the padding, as every chart has them.
+_CONFIG = {
+    "view": {"continuousWidth": 300, "continuousHeight": 300},
+    "axis": {"labelFontSize": FONT_SIZE, "titleFontSize": FONT_SIZE},
+    "legend": {"labelFontSize": FONT_SIZE, "labelLimit": 0},
+    "text": {"fontSize": FONT_SIZE},
+}
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+
+
+def _svg(spec: dict[str, Any]) -> str:
+    """A Vega-Lite spec drawn to SVG. The specs are written here as the JSON they are (a charting
+    library's objects cost a third of a second per page to build and serialise)."""
     from markupsafe import Markup
 
-    chart = chart.configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE).configure_legend(
-        labelFontSize=FONT_SIZE, labelLimit=0
-    ).configure_text(fontSize=FONT_SIZE).properties(padding=CHART_PADDING)
+    spec = {"$schema": VEGA_LITE_SCHEMA, "config": _CONFIG, "padding": CHART_PADDING, **spec}
     # No base URL is allowed: a spec that named remote data would fail here, never on the laptop.
     # The SVG's text is Vega's, which escapes it; the data are counts and this module's labels.
-    # Not validated against the Vega-Lite schema on each run (a fifth of the page's time): the
-    # specs are this module's, and the tests render every one of them.
-    return Markup(vl_convert.vegalite_to_svg(chart.to_dict(validate=False), allowed_base_urls=[]))
+    return Markup(_vl_convert().vegalite_to_svg(spec, allowed_base_urls=[]))
+
+
+def _vl_convert() -> Any:
+    import vl_convert
+
+    return vl_convert
+
+
+_warming = False  # once per process: after its start the renderer stays ready
+
+
+def warm_up_charts() -> None:
+    """Start the chart renderer's JavaScript engine (about half a second, once per process) on a
+    thread of its own, while the run checks its file: the renderer gives up the interpreter's lock
+    while it starts, so the page later finds it ready. Any failure is the page's to report."""
+    import threading
+
+    global _warming
+    if _warming:
+        return
+    _warming = True
+
+    def start() -> None:
+        try:
+            _vl_convert().vegalite_to_svg({"mark": "point", "data": {"values": []}}, allowed_base_urls=[])
+        except Exception:  # the page's own call says what is wrong
+            log.debug("The chart renderer did not start ahead of the page", exc_info=True)
+
+    threading.Thread(target=start, name="warm-up-charts", daemon=True).start()
 
 
 def both_widths(draw: Any, *args: Any) -> dict[str, str]:
     return {name: draw(*args, width) for name, width in CHART_WIDTHS.items()}
 
 
+def _utc(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00"  # a temporal value as Vega-Lite reads it, in UTC
+
+
 def by_year_chart(by_year: list[dict[str, int]], cutoff: dt.date, width: int) -> str:
     """Records by year, stacked: completed by completion year, open by enrollment year; the
     two-year cut-off as a dashed line (completed before it go to the archive)."""
-    import altair as alt
-
     kinds = {"completed": "completed (by completion year)", "open": "open (by enrollment year)"}
     counts = (
         pl.DataFrame(by_year, schema={"year": pl.Int32, "completed": pl.Int64, "open": pl.Int64})
         .unpivot(["completed", "open"], index="year", variable_name="kind", value_name="records")
         .filter(pl.col("records") > 0)
-        .with_columns(
-            pl.col("kind").replace_strict(kinds),
-            start=pl.date(pl.col("year"), 1, 1),
-            end=pl.date(pl.col("year") + 1, 1, 1),
-        )
+        .with_columns(pl.col("kind").replace_strict(kinds))
     )
     # A label every `step` years, so that labels never crowd: about one per 60 pixels.
-    years = max(counts["year"].max(), cutoff.year) - min(counts["year"].min(), cutoff.year) + 1
-    step = max(1, -(-years * 60 // width))
-    x_scale = alt.Scale(type="utc")
-    bars = alt.Chart(counts).mark_bar(stroke="white", strokeWidth=1).encode(
-        x=alt.X("start:T", title="year", scale=x_scale, axis=alt.Axis(
-            format="%Y", labelAngle=0, tickCount={"interval": "year", "step": step},
-        )),
-        x2="end:T",
-        y=alt.Y("sum(records):Q", title="records", stack="zero",
-                axis=alt.Axis(tickMinStep=1, format=",d")),
-        color=alt.Color(
-            "kind:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical"),
-            scale=alt.Scale(domain=list(kinds.values()), range=[COMPLETED_COLOUR, OPEN_COLOUR]),
-        ),
-        order=alt.Order("kind:N"),
-    )
-    mark = pl.DataFrame({"cutoff": [cutoff], "label": [f"cut-off {cutoff.isoformat()}"]})
-    line = alt.Chart(mark).mark_rule(strokeDash=[6, 4], strokeWidth=2, color="#222").encode(
-        x=alt.X("cutoff:T", scale=x_scale)
-    )
+    first_year = min(counts["year"].min(), cutoff.year)
+    last_year = max(counts["year"].max(), cutoff.year)
+    step = max(1, -(-(last_year - first_year + 1) * 60 // width))
+    x_scale = {"type": "utc"}
+    bars = {
+        "data": {"values": [
+            {"year": year, "kind": kind, "records": records,
+             "start": _utc(dt.date(year, 1, 1)), "end": _utc(dt.date(year + 1, 1, 1))}
+            for year, kind, records in counts.select("year", "kind", "records").iter_rows()  # a line per year
+        ]},
+        "mark": {"type": "bar", "stroke": "white", "strokeWidth": 1},
+        "encoding": {
+            "color": {"field": "kind", "type": "nominal", "title": None,
+                      "legend": {"direction": "vertical", "orient": "bottom"},
+                      "scale": {"domain": list(kinds.values()), "range": [COMPLETED_COLOUR, OPEN_COLOUR]}},
+            "order": {"field": "kind", "type": "nominal"},
+            "x": {"field": "start", "type": "temporal", "title": "year", "scale": x_scale,
+                  "axis": {"format": "%Y", "labelAngle": 0, "tickCount": {"interval": "year", "step": step}}},
+            "x2": {"field": "end"},
+            "y": {"field": "records", "type": "quantitative", "aggregate": "sum", "stack": "zero",
+                  "title": "records", "axis": {"format": ",d", "tickMinStep": 1}},
+        },
+    }
+    mark = {"values": [{"cutoff": _utc(cutoff), "label": f"cut-off {cutoff.isoformat()}"}]}
+    line = {
+        "data": mark,
+        "mark": {"type": "rule", "color": "#222", "strokeDash": [6, 4], "strokeWidth": 2},
+        "encoding": {"x": {"field": "cutoff", "type": "temporal", "scale": x_scale}},
+    }
     # The label sits above the bars (never over one), on the side of the line with more room.
-    first = dt.date(min(counts["year"].min(), cutoff.year), 1, 1)
-    last = dt.date(max(counts["year"].max(), cutoff.year) + 1, 1, 1)
+    first, last = dt.date(first_year, 1, 1), dt.date(last_year + 1, 1, 1)
     right_half = (cutoff - first) > (last - first) / 2
-    label = alt.Chart(mark).mark_text(
-        align="right" if right_half else "left", baseline="bottom", dx=-4 if right_half else 4, dy=-4, color="#222",
-    ).encode(x=alt.X("cutoff:T", scale=x_scale), y=alt.value(0), text="label:N")
-    chart = alt.layer(bars, line, label).properties(
-        width=width, height=220,
-        description="Records by year: completed by completion year, open by enrollment year; "
+    label = {
+        "data": mark,
+        "mark": {"type": "text", "align": "right" if right_half else "left", "baseline": "bottom",
+                 "color": "#222", "dx": -4 if right_half else 4, "dy": -4},
+        "encoding": {"text": {"field": "label", "type": "nominal"},
+                     "x": {"field": "cutoff", "type": "temporal", "scale": x_scale},
+                     "y": {"value": 0}},
+    }
+    return _svg({
+        "layer": [bars, line, label],
+        "description": "Records by year: completed by completion year, open by enrollment year; "
         f"completed records before the cut-off {cutoff.isoformat()} are archived.",
-    )
-    return _svg(chart)
+        "height": 220, "width": width,
+    })
 
 
 def split_chart(split: pl.DataFrame, width: int) -> str:
-    import altair as alt
-
     order = split["where"].to_list()
-    base = alt.Chart(split).encode(
-        y=alt.Y("where:N", sort=order, title=None, axis=alt.Axis(labelLimit=0)),
-        x=alt.X("rows:Q", title="rows", axis=alt.Axis(tickMinStep=1, format=",d")),
-    )
-    bars = base.mark_bar().encode(
-        color=alt.Color("where:N", legend=None,
-                        scale=alt.Scale(domain=order, range=list(SPLIT_COLOURS.values())))
-    )
-    labels = base.mark_text(align="left", dx=4).encode(text=alt.Text("rows:Q", format=","))
-    chart = alt.layer(bars, labels).properties(
+    position = {
+        "x": {"field": "rows", "type": "quantitative", "title": "rows", "axis": {"format": ",d", "tickMinStep": 1}},
+        "y": {"field": "where", "type": "nominal", "sort": order, "title": None, "axis": {"labelLimit": 0}},
+    }
+    bars = {
+        "mark": {"type": "bar"},
+        "encoding": {**position, "color": {"field": "where", "type": "nominal", "legend": None,
+                                           "scale": {"domain": order, "range": list(SPLIT_COLOURS.values())}}},
+    }
+    labels = {
+        "mark": {"type": "text", "align": "left", "dx": 4},
+        "encoding": {**position, "text": {"field": "rows", "type": "quantitative", "format": ","}},
+    }
+    return _svg({
+        "layer": [bars, labels],
+        "data": {"values": split.select("where", "rows").to_dicts()},  # four bars
+        "description": "Rows by where they go: " + ", ".join(f"{where} {rows}" for where, rows in split.iter_rows()),
         # The labels of the bars take about 150 pixels of the width.
-        width=width - 150, height=30 * split.height,
-        description="Rows by where they go: " + ", ".join(
-            f"{where} {rows}" for where, rows in split.iter_rows()  # four bars
-        ),
-    )
-    return _svg(chart)
+        "height": 30 * split.height, "width": width - 150,
+    })
 
 
-# --- tables: great-tables, escaped, with the system's own fonts ---------------------------------
+# --- tables: great-tables' markup and style (enrollment_migrate.page_tables), escaped -------------
 
-def _table(frame: pl.DataFrame, table_id: str, labels: dict[str, str]) -> Any:
-    import great_tables as gt
-
-    return (
-        # Every table's text with its control characters shown (values, course names, messages).
-        gt.GT(visible_frame(frame), id=f"table-{table_id}")
-        .cols_label(cases=labels)
-        # The system's fonts, named: nothing to fetch, whatever great-tables' default becomes.
-        .opt_table_font(stack="system-ui", add=False)
-        .tab_options(table_width="100%", table_font_size="0.9rem", column_labels_font_weight="bold")
-    )
-
-
-def _html(table: Any) -> str:
+def _table(frame: pl.DataFrame, table: Table) -> str:
     from markupsafe import Markup
 
-    return Markup(table.as_raw_html())  # great-tables escapes every unformatted cell
+    # Every table's text with its control characters shown (values, course names, messages).
+    return Markup(table_html(visible_frame(frame), table))
 
 
 def _rules_table(rules: pl.DataFrame) -> str:
     shown = rules.with_columns(
         # Links to each rule's samples further down: rule codes are the catalogue's, not data.
-        samples=pl.format("[samples](#rule-{})", pl.col("rule")),
+        samples=pl.format("#rule-{}", pl.col("rule")),
         severity=pl.col("severity").replace_strict({s.value: label for s, label in SEVERITY_LABEL.items()}),
-    ).select("rule", "severity", "findings", "meaning", "fix", "samples")
-    table = _table(shown, "rules", {
+    )
+    return _table(shown, Table("table-rules", {
         "rule": "rule", "severity": "severity", "findings": "findings",
         "meaning": "what it means", "fix": "how to fix it", "samples": "",
-    })
-    return _html(table.fmt_integer(columns="findings").fmt_markdown(columns="samples"))
+    }, integers=("findings",), links={"samples": "samples"}))
 
 
 def _samples_table(samples: pl.DataFrame, rule: str) -> str:
-    table = _table(samples.select("row", "column", "value"), f"samples-{rule}",
-                   {"row": "row", "column": "column", "value": "value"})
-    return _html(table.sub_missing(missing_text="–"))
+    return _table(samples, Table(f"table-samples-{rule}", {"row": "row", "column": "column", "value": "value"},
+                                 missing="–"))
 
 
 def _by_year_table(by_year: list[dict[str, int]]) -> str:
     frame = pl.DataFrame(by_year, schema={"year": pl.Int32, "completed": pl.Int64, "open": pl.Int64})
-    table = _table(frame, "by-year", {"year": "year", "completed": "completed", "open": "open"})
-    return _html(table.fmt_integer(columns=["completed", "open"], use_seps=True))
+    return _table(frame, Table("table-by-year", {"year": "year", "completed": "completed", "open": "open"},
+                               integers=("completed", "open")))
 
 
 def _capacity_table(capacity: pl.DataFrame) -> str:
@@ -461,13 +495,12 @@ def _capacity_table(capacity: pl.DataFrame) -> str:
         enough=pl.when(pl.col("short_by") > 0)
         .then(pl.format("✘ no: short by {}", pl.col("short_by")))
         .otherwise(pl.lit("✔ yes"))
-    ).drop("short_by")
-    table = _table(shown, "capacity", {
+    )
+    return _table(shown, Table("table-capacity", {
         "course": "course", "resource": "limit", "total": "in the portal",
         "used_by_others": "used by other enrollments", "needed": "needed by this file",
         "available": "available", "enough": "enough?",
-    })
-    return _html(table.fmt_integer(columns=["total", "used_by_others", "needed", "available"]))
+    }, integers=("total", "used_by_others", "needed", "available")))
 
 
 def awards_heading(state: str) -> str:
@@ -484,8 +517,8 @@ def _written_table(run: dict[str, Any]) -> str:
         "what": ["live enrollments", "archived enrollments", "certificates", "credit rows", "badges"],
         "rows": [run[key] for key in ("enrollments", "archived", "certificates", "credits", "badges")],
     })
-    table = _table(written, "written", {"what": "written", "rows": "rows"})
-    return _html(table.fmt_integer(columns="rows").sub_missing(missing_text="–"))
+    return _table(written, Table("table-written", {"what": "written", "rows": "rows"},
+                                 integers=("rows",), missing="–"))
 
 
 # --- the page around them ------------------------------------------------------------------------

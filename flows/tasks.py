@@ -366,6 +366,7 @@ def checked_file(run: runs.RunPlan, db: Path) -> Iterator[tuple[Path, PrefectFut
     both are done."""
     address = run.options.dask_address
     fault_point("work", run.work_dir.root)
+    report_page.warm_up_charts()  # ready when the report step draws the page
     if address:
         checked = check_on_dask(run, db, address)
     else:
