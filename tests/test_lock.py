@@ -27,11 +27,12 @@ def test_every_dependency_of_pyproject_is_locked():
 
 
 def test_the_installed_versions_are_the_locked_ones():
+    lock = locked()  # parsed once: uv.lock is large (parsing it per package took 10 s and more)
     installed = {}
-    for name, version in locked().items():
+    for name in lock:
         try:
             installed[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             continue  # for another platform or Python (pywin32, async-timeout)
-    assert {n: v for n, v in installed.items() if v != locked()[n]} == {}
+    assert {n: v for n, v in installed.items() if v != lock[n]} == {}
     assert len(installed) > 100
