@@ -474,3 +474,10 @@ def test_the_browser_check_would_see_a_page_that_fetches(browser, tmp_path):
     page.close()
 
     assert {"https://fonts.example.invalid/css", "http://images.example.invalid/pixel.png"} <= set(requests)
+
+
+def test_the_verdicts_icons_are_font_awesomes_as_faicons_draws_them():
+    from faicons import icon_svg
+
+    for outcome, name in report_page.ICONS.items():
+        assert report_page._icon(outcome) == str(icon_svg(name, height="1.6em", width="1.6em"))
