@@ -283,6 +283,7 @@ def _progress_display(console: Any) -> Any:
     read, else taken); the bytes and the rate only for the file's reads, a bar only where the
     step is measured (the file's bytes, the learner buckets)."""
     from rich import filesize, progress as rich
+    from rich.table import Column
     from rich.text import Text
 
     blank = Text("")
@@ -317,8 +318,15 @@ def _progress_display(console: Any) -> Any:
                 return Text.assemble(super().render(task), (" left", "progress.remaining"))
             return self.elapsed.render(task)
 
+    # On a narrow terminal the bar shortens, then the description is cut (…): the numbers never are.
+    bar = max(5, min(30, console.width - 85))
+    numbers = 2 + bar + 14 + 11 + 12 + 5  # status, bar, '999.9/999.9 MB', '999.9 MB/s', '0:00:00 left', gaps
+    fixed = Column(no_wrap=True)
     return rich.Progress(
         # A description names the file: shown as text, never read as markup.
-        Status(), rich.TextColumn("{task.description}", markup=False), Bar(bar_width=30), Size(), Rate(), Time(),
-        console=console, redirect_stdout=False, redirect_stderr=True,
+        Status(table_column=fixed),
+        rich.TextColumn("{task.description}", markup=False, table_column=Column(
+            no_wrap=True, overflow="ellipsis", max_width=max(12, console.width - numbers))),
+        Bar(bar_width=bar, table_column=fixed), Size(table_column=fixed), Rate(table_column=fixed),
+        Time(table_column=fixed), console=console, redirect_stdout=False, redirect_stderr=True,
     )

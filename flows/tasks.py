@@ -148,7 +148,7 @@ STEPS = {
     "validate": {"hash": 2, "read": 40, "check": 22, "split": 10, "report": 26},
     "run": {"hash": 2, "read": 33, "check": 16, "split": 8, "apply": 18, "report": 23},
 }
-CHECK_LABEL = "Checking across rows and courses"
+CHECK_LABEL = "Checking learners and courses"
 
 
 def _read_step(plan: runs.RunPlan) -> dict[str, Any]:
@@ -182,7 +182,7 @@ def _shows(name: str, label: str):
 
 
 @step(name="split")
-@_shows("split", "Splitting live and archived rows")
+@_shows("split", "Splitting live and archived")
 def split(plan: runs.RunPlan, migrated: list[Path]) -> dict[str, Path]:
     """live.parquet and archived.parquet from the checked rows' files (their paths only)."""
     return reports.write_rows(migrated, plan.report_dir)

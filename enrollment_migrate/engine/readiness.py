@@ -232,7 +232,7 @@ def checklist(
             answer = voiced.get(state) or _from_rules(item, found, skip_invalid_rows)
         details = {name: said.detail for name, said in voiced.items() if said}
         names = answer.names
-        shown = list(names[:MAX_NAMED]) + ([f"and {len(names) - MAX_NAMED} more"] if len(names) > MAX_NAMED else [])
+        shown = list(names[:MAX_NAMED]) + ([f"and {len(names) - MAX_NAMED:,} more"] if len(names) > MAX_NAMED else [])
         most_found = _by_rule(found)["rule"].head(1).to_list()
         items.append({
             "item": item.name,
@@ -273,7 +273,8 @@ def _by_rule(found: pl.DataFrame) -> pl.DataFrame:
 
 
 def _n(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+    """A count in a sentence, its thousands separated: '736,919 archived rows'."""
+    return f"{number} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def with_findings(items: list[dict[str, Any]], findings: pl.DataFrame) -> list[dict[str, Any]]:

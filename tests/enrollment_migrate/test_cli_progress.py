@@ -23,7 +23,7 @@ from flows.portal import portal_load_flow
 
 SAMPLE = REPO / "data" / "sample"
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-PROGRESS_WORDS = ("Fingerprinting", "Reading ", "Checking across", "Splitting", "Writing the report")
+PROGRESS_WORDS = ("Fingerprinting", "Reading ", "Checking learners", "Splitting", "Writing the report")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 

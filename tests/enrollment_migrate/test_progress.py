@@ -123,9 +123,9 @@ def test_the_terminal_shows_the_files_read_in_bytes_then_each_step_as_it_starts(
             shown._display.refresh()
             middle = screen.getvalue()
             done(90_883_200, 90_883_200)
-        with tracker.step("check", "Checking across rows and courses") as done:
+        with tracker.step("check", "Checking learners and courses") as done:
             done(3, 9)
-        with tracker.step("split", "Splitting live and archived rows"):
+        with tracker.step("split", "Splitting live and archived"):
             pass
         tracker.start("report", "Writing the report")
     text = screen.getvalue()
@@ -134,7 +134,7 @@ def test_the_terminal_shows_the_files_read_in_bytes_then_each_step_as_it_starts(
     # One line for the file's two reads; the steps below it, in order; the unfinished one stopped.
     assert "Fingerprinting" not in last and "90.9/90.9 MB" in last
     assert last.index("Checking") < last.index("Splitting") < last.index("Writing the report")
-    assert "✓ Splitting live and archived rows" in last and "✗ Writing the report" in last
+    assert "✓ Splitting live and archived" in last and "✗ Writing the report" in last
 
 
 def test_the_terminal_shows_a_files_name_as_text(tmp_path):
