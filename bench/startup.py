@@ -27,16 +27,19 @@ Every server and serve process started here is stopped in a `finally` (the serve
 `enrollment-migrate server stop`, then by their process group if that fails), also on Ctrl-C or
 SIGTERM.
 
-**PYTHONDONTWRITEBYTECODE, without letting the run help itself.** Every case is measured first
-with the variable set (phase 1), then without it (phase 2), never interleaved: phase 1 cannot
-write bytecode, so it reads only what the install holds; phase 2 may write bytecode for modules
-that have none (its warm-up round would), and that must not reach the figures of the variable
-set. Which bytecode files phase 2 wrote is reported, and they are removed afterwards
-(`--keep-bytecode` keeps them), so that the next run starts from the same install. With an
-install compiled by `uv sync` (pyproject.toml's `[tool.uv] compile-bytecode`) both phases read
-the same bytecode and must cost the same: the ratio set ÷ unset of each case is reported and
-flagged beyond ±15%. What is not compiled before the run (site-packages, and the project's own
-source, which uv's editable install leaves uncompiled) is counted first.
+**PYTHONDONTWRITEBYTECODE, without letting the run help itself.** Each case runs a block with
+the variable set (warm-up and rounds), then a block without it, one right after the other so
+that both see about the same load. A block with the variable cannot write bytecode, so it reads
+only what the install holds. A block without it may write bytecode for modules that have none
+(its warm-up would, for its rounds): what it wrote is recorded, and the bytecode of modules that
+had none when the run began (and import hooks' own caches, beartype's claw's
+`*.opt-beartype*.pyc`) is removed before the next block, so that no block with the variable
+starts from more bytecode than the install had, in this run or the next (`--keep-bytecode` keeps
+it). With an install compiled by `uv sync` (pyproject.toml's `[tool.uv] compile-bytecode`) both
+blocks read the same bytecode and must cost the same: the ratio set ÷ unset of each case is
+reported and flagged beyond ±15%. What has no bytecode when the run begins (site-packages, and
+the project's own source, which uv's editable install leaves uncompiled) is counted first, with
+what compiling it costs.
 
 Outputs: bench/results/startup.json, bench/results/startup.md, and docs/performance.md's section
 "Start-up" between `<!-- startup:begin -->` and `<!-- startup:end -->`. A run of a subset
@@ -410,28 +413,62 @@ def served_case(setup: Setup, variant: str, repeat: int) -> dict[str, Any]:
         stop_group(serving)  # Ctrl-C: stops serving; the server, started by the set-up, stays
 
 
-def measure_phase(setup: Setup, variant: str, wanted: list[str], repeat: int) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    every = commands(setup)
-    env = environment(setup.home, variant)
-    for case_id in wanted:
-        load = round(os.getloadavg()[0], 2)
-        print(f"  {VARIANTS[variant]}: {case_id} ...", end=" ", flush=True)
-        try:
-            if case_id == "first command":
-                figures = first_command_case(setup, every[case_id], variant, repeat)
-            elif case_id == "served run":
-                figures = served_case(setup, variant, repeat)
-            else:
-                figures = command_case(case_id, every[case_id], env, repeat)
-        except Failed as exc:
-            figures = {"error": str(exc)}
-            print(f"FAILED: {str(exc).splitlines()[0]}", flush=True)
+def measure(setup: Setup, case_id: str, variant: str, repeat: int) -> dict[str, Any]:
+    load = round(os.getloadavg()[0], 2)
+    print(f"  {case_id}, {VARIANTS[variant]} ...", end=" ", flush=True)
+    try:
+        if case_id == "first command":
+            figures = first_command_case(setup, commands(setup)[case_id], variant, repeat)
+        elif case_id == "served run":
+            figures = served_case(setup, variant, repeat)
         else:
-            print(f"best {figures['best_s']:.2f} s, median {figures['median_s']:.2f} s", flush=True)
-        figures["load_at_start"] = load
-        found[case_id] = figures
-    return found
+            figures = command_case(case_id, commands(setup)[case_id], environment(setup.home, variant), repeat)
+    except Failed as exc:
+        figures = {"error": str(exc)}
+        print(f"FAILED: {str(exc).splitlines()[0]}", flush=True)
+    else:
+        print(f"best {figures['best_s']:.2f} s, median {figures['median_s']:.2f} s", flush=True)
+    figures["load_at_start"] = load
+    return figures
+
+
+class Bytecode:
+    """What each block of rounds wrote, and, after a block without PYTHONDONTWRITEBYTECODE, the
+    removal of what it wrote for modules that had no bytecode when the run began (and of import
+    hooks' own caches, beartype's claw's `*.opt-beartype*.pyc`), so that no later block, with the
+    variable or without, starts from more bytecode than the install had."""
+
+    def __init__(self, roots: list[Path], keep: bool) -> None:
+        self.roots, self.keep = roots, keep
+        self.stale_at_start = set(bytecode.stale(roots))
+        self.before: dict[Path, tuple[int, int]] | None = None
+        self.written: dict[str, list[Path]] = {variant: [] for variant in VARIANTS}
+        self.removed: list[Path] = []
+
+    def begin(self, variant: str) -> None:
+        self.variant, self.before = variant, bytecode.snapshot(self.roots)
+
+    def end(self) -> list[Path]:
+        if self.before is None:
+            return []
+        changed = bytecode.written(self.before, bytecode.snapshot(self.roots))
+        self.written[self.variant] += changed
+        if self.variant == "unset" and not self.keep:
+            for path in changed:
+                if self._ours(path):
+                    path.unlink(missing_ok=True)
+                    self.removed.append(path)
+        self.before = None
+        return changed
+
+    def _ours(self, path: Path) -> bool:
+        source = _source(path)
+        if source is None:
+            return False
+        if source in self.stale_at_start or self.roots[0] not in path.parents:
+            return True  # a module without bytecode at the start, or the project's own source
+        plain = Path(importlib.util.cache_from_source(str(source)))
+        return path != plain and path not in (self.before or {})  # an import hook's new cache
 
 
 # --- the whole run --------------------------------------------------------------------------------
@@ -467,13 +504,10 @@ def main() -> int:
     roots = [bytecode.package_folder("prefect").parent,
              *(REPO / name for name in PROJECT_PACKAGES if (REPO / name).is_dir())]
     result: dict[str, Any] = {"repeat": args.repeat, "rows": args.rows, "cases": {}}
-    stale_at_start = set(bytecode.stale(roots))
-    result["bytecode_before"] = uncompiled(roots, stale_at_start)
+    kept = Bytecode(roots, args.keep_bytecode)
+    result["bytecode_before"] = uncompiled(roots, kept.stale_at_start)
     print(f"Start-up benchmark in {work} (load average {os.getloadavg()[0]:.2f})", flush=True)
-    phases: dict[str, dict[str, dict[str, Any]]] = {}
-    snapshots: dict[str, dict[Path, tuple[int, int]]] = {}
-    written: dict[str, list[Path]] = {}
-    removed = False
+    measured: dict[str, dict[str, dict[str, Any]]] = {}
     try:
         with Load() as load:
             prepare(setup, set(wanted))
@@ -481,36 +515,33 @@ def main() -> int:
             result["setup_s"] = {k: round(v, 3) for k, v in setup.seconds.items()}
             result["commands"] = {k: shown(v) for k, v in commands(setup).items()}
             result["commands"]["served run"] = "python -m flows.serve --local-server; a `validate` deployment run"
-            for variant in VARIANTS:
-                snapshots[variant] = bytecode.snapshot(roots)
-                print(f"Phase {VARIANTS[variant]}:", flush=True)
-                phases[variant] = measure_phase(setup, variant, wanted, args.repeat)
-                written[variant] = bytecode.written(snapshots[variant], bytecode.snapshot(roots))
+            # Each case with the variable, then without it, one after the other so that both see
+            # about the same load; what the block without it wrote is removed before the next block.
+            for case_id in wanted:
+                measured[case_id] = {}
+                for variant in VARIANTS:
+                    kept.begin(variant)
+                    measured[case_id][variant] = measure(setup, case_id, variant, args.repeat)
+                    measured[case_id][variant]["bytecode_written"] = len(kept.end())
         result["load"] = load.figures()
     finally:
         for variant in VARIANTS:  # the set-up's server (the first command's are stopped as they go)
             stop_server(setup.home, environment(setup.home, variant))
         shutil.rmtree(work, ignore_errors=True)
-        if "unset" in snapshots and not args.keep_bytecode:  # also after a failure or Ctrl-C
-            written.setdefault("unset", bytecode.written(snapshots["unset"], bytecode.snapshot(roots)))
-            # Only bytecode of a module that had none when the run began: anything else that
-            # changed (in a compiled site-packages) is another process's, a uv sync say.
-            for path in written["unset"]:
-                if _source(path) in stale_at_start:
-                    path.unlink(missing_ok=True)
-                    removed = True
+        kept.end()  # a block cut short by a failure or Ctrl-C
 
     result["bytecode_written"] = {
         variant: {"files": len(paths), "by_folder": by_folder(paths, roots),
-                  "removed_after": removed if variant == "unset" else False,
                   "paths": [str(p.relative_to(REPO)) for p in paths]}
-        for variant, paths in written.items()
+        for variant, paths in kept.written.items()
     }
+    result["bytecode_removed"] = {"files": len(kept.removed), "by_folder": by_folder(kept.removed, roots),
+                                  "hook_caches": sum(1 for p in kept.removed if ".opt-" in p.name)}
     result["bytecode_after"] = uncompiled(roots)
     for case in CASES:
         if case.id not in wanted:
             continue
-        result["cases"][case.id] = judged(case, phases["set"][case.id], phases["unset"][case.id], args.rows)
+        result["cases"][case.id] = judged(case, measured[case.id]["set"], measured[case.id]["unset"], args.rows)
     result.update(measured_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), machine=machine(),
                   commit=_git("rev-parse", "--short", "HEAD").strip(),
                   modified=_git("status", "--porcelain", "--", *PROJECT_PACKAGES, "pyproject.toml", "uv.lock").splitlines())
@@ -619,16 +650,17 @@ def report(result: dict[str, Any]) -> str:
         "",
         f"Load average (1, 5, 15 min) before the run: {', '.join(f'{x:.2f}' for x in load['before'])}; "
         f"during it (1 min, every 2 s): mean {load['during_mean']:.2f}, max {load['during_max']:.2f}; "
-        f"after: {', '.join(f'{x:.2f}' for x in load['after'])}.",
+        f"after: {', '.join(f'{x:.2f}' for x in load['after'])}. The last column is the 1-minute load when each "
+        "case began, with the variable and without.",
         "",
     ]
     if result["busy"]:
         lines += ["**The machine was busy**: other work ran on the same two cores during the run (the benchmark "
-                  "itself adds about 1 to the load), so these seconds are high; they will be taken again on a "
-                  "quiet machine. The ratios of the two columns, measured in the same run, hold better.", ""]
+                  "itself adds about 1 to the load), so these seconds are high and uneven; they will be taken again "
+                  "on a quiet machine.", ""]
     lines += [
-        "| what | `PYTHONDONTWRITEBYTECODE=1` | unset | ratio | target | met? | issue 22, before |",
-        "|---|---:|---:|---:|---:|---|---:|",
+        "| what | `PYTHONDONTWRITEBYTECODE=1` | unset | ratio | target | met? | issue 22, before | load |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     flagged = []
     for case_id, found in result["cases"].items():
@@ -637,13 +669,16 @@ def report(result: dict[str, Any]) -> str:
             ratio = f"**{ratio}**"
             flagged.append(case_id)
         met = "" if "met" not in found else ("met" if found["met"] else "missed")
+        loads = " / ".join(f"{found[v].get('load_at_start', 0):.1f}" for v in VARIANTS)
         lines.append(f"| {found['what']} | {_cell(found['set'])} | {_cell(found['unset'])} | {ratio} | "
-                     f"≤ {found['target_s']:g} s | {met} | {found['before_issue_22'] or '—'} |")
+                     f"≤ {found['target_s']:g} s | {met} | {found['before_issue_22'] or '—'} | {loads} |")
     lines.append("")
     lines.append("The ratio is set ÷ unset of the best times; \"met\" when both are within the target.")
     if flagged:
         lines.append(f"**Differ by more than {DIFFERENCE:.0%}** with and without the variable: "
-                     + ", ".join(f"`{c}`" for c in flagged) + ".")
+                     + ", ".join(f"`{c}`" for c in flagged)
+                     + (" (on a machine this busy, a difference may be the load's: see the bytecode below)."
+                        if result["busy"] else "."))
     else:
         lines.append(f"No command differs by more than {DIFFERENCE:.0%} with and without the variable.")
     failed = {c: f["set"].get("error") or f["unset"].get("error") for c, f in result["cases"].items()
@@ -655,25 +690,21 @@ def report(result: dict[str, Any]) -> str:
     site = before.get("site-packages", {})
     project = [(name, f) for name, f in before.items() if name != "site-packages"]
     lines.append(
-        f"Bytecode before the run: site-packages {site.get('without_bytecode', 0)} of {site.get('modules', 0)} "
+        f"Bytecode when the run began: site-packages {site.get('without_bytecode', 0)} of {site.get('modules', 0)} "
         "modules without up-to-date bytecode; the project's own source (an editable install, which `uv sync` "
         "does not compile) " + ", ".join(f"`{name}` {f['without_bytecode']} of {f['modules']}" for name, f in project)
-        + f", {sum(f['compile_ms'] for _, f in project):.0f} ms to compile them all: the most a command without "
-        "bytecode for them pays.")
-    unset = result["bytecode_written"]["unset"]
-    own = {k: v for k, v in unset["by_folder"].items() if not k.startswith("site-packages")}
+        + f", {sum(f['compile_ms'] for _, f in project):.0f} ms to compile them all (the most a command pays for "
+        "them with the variable set).")
+    unset, removed = result["bytecode_written"]["unset"], result["bytecode_removed"]
+    shown_folders = ", ".join(f"{k} {v}" for k, v in unset["by_folder"].items())
     lines.append(
-        f"The phase without the variable (run after the phase with it) wrote {sum(own.values())} bytecode files"
-        + (" (" + ", ".join(f"`{k}` {v}" for k, v in own.items()) + ")" if own else "")
-        + ("; removed afterwards, so that the next run starts from the same install." if unset["removed_after"] else ".")
-        + f" The phase with it wrote {result['bytecode_written']['set']['files']}.")
-    outside = {k: v for variant in VARIANTS for k, v in result["bytecode_written"][variant]["by_folder"].items()
-               if k.startswith("site-packages")}
-    if outside:
-        lines.append(
-            "Bytecode in site-packages changed during the run (" + ", ".join(f"{k}: {v}" for k, v in outside.items())
-            + ")" + (": not by the commands (nothing there was stale when the run began) but by another process, "
-                     "a `uv sync` say; left as it is." if not site.get("without_bytecode") else "."))
+        f"Without the variable, the commands wrote {unset['files']} bytecode files" + (f" ({shown_folders})" if shown_folders else "")
+        + (f"; {removed['files']} removed after each case, before the next case with the variable, so that none "
+           "helped it" if removed["files"] else "")
+        + (f" ({removed['hook_caches']} of them beartype's claw's own cache, `*.opt-beartype*.pyc`: Prefect's "
+           "server imports `key_value` through `docket`, which beartype instruments at import, a cache `uv sync` "
+           "cannot write)" if removed["hook_caches"] else "")
+        + f". With the variable they wrote {result['bytecode_written']['set']['files']}.")
     served = result["cases"].get("served run", {}).get("set", {})
     if "median_to_completed_s" in served:
         lines.append("")
