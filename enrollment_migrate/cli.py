@@ -454,6 +454,7 @@ def report_page(
     is now; exit 2 for an unknown run."""
     from enrollment_migrate import report_page as pages, warehouse
 
+    pages.warm_up_charts()  # the chart renderer starts while the page's data are read
     folder = pages.report_dir_of(warehouse.reports_path(ctx.obj["reports"]), run_id)
     with warehouse.connect(_db(ctx), read_only=True) as con:
         page = pages.write_page(folder, con)

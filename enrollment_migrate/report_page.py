@@ -493,7 +493,8 @@ def _by_year_table(by_year: list[dict[str, int]]) -> str:
 def _capacity_table(capacity: pl.DataFrame) -> str:
     shown = capacity.with_columns(
         enough=pl.when(pl.col("short_by") > 0)
-        .then(pl.format("✘ no: short by {}", pl.col("short_by")))
+        # a course or two per line of the page: the number spelt with its separators in Python
+        .then(pl.format("✘ no: short by {}", pl.col("short_by").map_elements(lambda n: f"{n:,}", return_dtype=pl.String)))
         .otherwise(pl.lit("✔ yes"))
     )
     return _table(shown, Table("table-capacity", {
