@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,8 +153,33 @@ def rules_of(result: CheckResult, row_number: int | None = None) -> set[str]:
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """One Prefect test server for the whole session (it takes seconds to start)."""
-    from prefect.testing.utilities import prefect_test_harness
+    """One Prefect test server for the whole session (it takes seconds to start); with
+    pytest-xdist, one per worker, each with its own database, in the worker's own PREFECT_HOME
+    and on a port the system gives it.
 
-    with prefect_test_harness(server_startup_timeout=60):
+    Its database starts as a copy of the migrated empty one the local server copies
+    (flows.local_server.template_database, made once per machine and Prefect version): Prefect's
+    migrations of a new SQLite database took 7 s of the harness's 12 s here. The server still
+    checks its migrations on start. Without the template, Prefect migrates a new one as before.
+    Flows called here send no heartbeats, as the commands' flows (cli._call_flow): at each
+    flow's end Prefect waits up to a second for the heartbeat thread to notice."""
+    from unittest import mock
+
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing import utilities
+
+    from flows import local_server
+
+    template = local_server.template_database()
+    made = utilities.mkdtemp  # the harness's own folder for its database (prefect-test.db)
+
+    def folder_with_the_template() -> str:
+        folder = made()
+        if template is not None:
+            shutil.copyfile(template, Path(folder) / "prefect-test.db")
+        return folder
+
+    with mock.patch.object(utilities, "mkdtemp", folder_with_the_template), \
+            utilities.prefect_test_harness(server_startup_timeout=60), \
+            temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
