@@ -40,8 +40,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-import dataclasses
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from enrollment_migrate import settings
@@ -190,7 +189,7 @@ def wait_up(folder: Path, state: ServerState) -> ServerState:
     launched = _launched.pop(state.pid, None)
     if launched is None or state.up_after is not None:
         return state
-    up = dataclasses.replace(state, up_after=round(time.monotonic() - launched, 1))
+    up = replace(state, up_after=round(time.monotonic() - launched, 1))
     if read_state(folder) == state:  # still this server's file
         _write_state(folder, up)
     return up
