@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from enrollment_migrate import settings
+from enrollment_migrate.files import write_text_atomically
 
 FAULT_AT = settings.FAULT_AT.name
 FAULT_MARKER = settings.FAULT_MARKER.name
@@ -26,5 +27,6 @@ def fault_point(name: str, path: str | Path | None = None) -> None:
         return
     marker = settings.FAULT_MARKER.value()
     if marker:
-        Path(marker).write_text(str(os.getpid()), encoding="ascii")
+        # Whole or not at all: a test that sees the file may kill this process at once.
+        write_text_atomically(Path(marker), str(os.getpid()))
     time.sleep(3600)
