@@ -454,8 +454,9 @@ def report_page(
     is now; exit 2 for an unknown run."""
     from enrollment_migrate import report_page as pages, warehouse
 
-    pages.warm_up_charts()  # the chart renderer starts while the page's data are read
     folder = pages.report_dir_of(warehouse.reports_path(ctx.obj["reports"]), run_id)
+    if not pages.charts_cached(folder):  # a run's page keeps its charts; an older one's does not
+        pages.warm_up_charts()  # the chart renderer starts while the page's data are read
     with warehouse.connect(_db(ctx), read_only=True) as con:
         page = pages.write_page(folder, con)
     out.print(f"Report page: {_shown(page)}", highlight=False, markup=False, soft_wrap=True)

@@ -35,6 +35,7 @@ from enrollment_migrate.options import RunOptions, two_year_cutoff
 from enrollment_migrate.page_tables import Table, table_html
 from enrollment_migrate.errors import CannotRun, reason
 from enrollment_migrate.faults import fault_point
+from enrollment_migrate.files import write_text_atomically
 from enrollment_migrate.sql_files import sql
 from enrollment_migrate.visible import visible, visible_frame
 from enrollment_migrate.warehouse import ROLLBACK_WINDOW, RUN_ID_SHAPE
@@ -142,6 +143,10 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
     capacity = course_capacity(con, report_dir, summary["run_id"])
     cutoff = two_year_cutoff(import_date)
     built_at = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)  # UTC, like the run log
+    specs = {"split": both_widths(split_chart, split_counts(summary, stores))}
+    if summary["by_year"]:
+        specs["by_year"] = both_widths(by_year_chart, summary["by_year"], cutoff)
+    charts = drawn_charts(report_dir, specs)
     return _template().render(
         summary=summary,
         run=run,
@@ -158,9 +163,9 @@ def build_page(report_dir: Path, con: duckdb.DuckDBPyConnection, now: dt.datetim
         samples_per_rule=SAMPLES_PER_RULE,
         masked=masked,
         findings_total=sum(summary["rule_counts"].values()),
-        by_year_chart=both_widths(by_year_chart, summary["by_year"], cutoff) if summary["by_year"] else None,
+        by_year_chart=charts.get("by_year"),
         by_year_table=_by_year_table(summary["by_year"]) if summary["by_year"] else None,
-        split_chart=both_widths(split_chart, split_counts(summary, stores)),
+        split_chart=charts["split"],
         split_applied=run["state"] in ("applied", "expired", "rolled_back"),
         awards_heading=awards_heading(run["state"]),
         capacity_table=_capacity_table(capacity) if capacity.height else None,
@@ -327,15 +332,77 @@ _CONFIG = {
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 
 
-def _svg(spec: dict[str, Any]) -> str:
-    """A Vega-Lite spec drawn to SVG. The specs are written here as the JSON they are (a charting
-    library's objects cost a third of a second per page to build and serialise)."""
+def _full_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A chart's Vega-Lite spec with what every chart shares. The specs are written here as the
+    JSON they are (a charting library's objects cost a third of a second per page to build and
+    serialise)."""
+    return {"$schema": VEGA_LITE_SCHEMA, "config": _CONFIG, "padding": CHART_PADDING, **spec}
+
+
+# The charts' SVGs of a run's page, kept in its report folder: their data (the summary's counts)
+# never change after the run, so that `report` rebuilding the page does not start the renderer's
+# JavaScript engine (half a second) to draw them again. Keyed by the spec and the renderer's
+# version: a changed chart or renderer draws afresh.
+CHART_CACHE = "charts.json"
+
+
+def _renderer_version() -> str:
+    from importlib.metadata import version
+
+    return f"vl-convert-python {version('vl-convert-python')}"
+
+
+def _chart_key(spec: dict[str, Any], renderer: str) -> str:
+    import hashlib
+
+    text = json.dumps([renderer, spec], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cached_svgs(report_dir: Path) -> dict[str, str]:
+    """The folder's cached SVGs; none where the cache is missing, unreadable or not this shape (it
+    is only ever a saving: a page is drawn afresh from its specs)."""
+    try:
+        cached = json.loads((report_dir / CHART_CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(cached, dict) or not all(isinstance(v, str) for v in cached.values()):
+        return {}
+    return cached
+
+
+def charts_cached(report_dir: Path) -> bool:
+    """Whether the folder has drawn charts to reuse (the renderer need not be started ahead)."""
+    return bool(_cached_svgs(Path(report_dir)))
+
+
+def drawn_charts(report_dir: Path, charts: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, str]]:
+    """Each chart's spec, for each width, drawn to SVG: from the folder's cache where it has that
+    spec, else by the renderer, and the cache then rewritten with exactly this page's charts."""
     from markupsafe import Markup
 
-    spec = {"$schema": VEGA_LITE_SCHEMA, "config": _CONFIG, "padding": CHART_PADDING, **spec}
-    # No base URL is allowed: a spec that named remote data would fail here, never on the laptop.
-    # The SVG's text is Vega's, which escapes it; the data are counts and this module's labels.
-    return Markup(_vl_convert().vegalite_to_svg(spec, allowed_base_urls=[]))
+    renderer = _renderer_version()
+    cached = _cached_svgs(report_dir)
+    keep: dict[str, str] = {}
+    drawn: dict[str, dict[str, str]] = {}
+    for name, by_width in charts.items():
+        drawn[name] = {}
+        for width, spec in by_width.items():
+            full = _full_spec(spec)
+            key = _chart_key(full, renderer)
+            if key not in cached:
+                # No base URL is allowed: a spec that named remote data would fail here, never on
+                # the laptop. The SVG's text is Vega's, which escapes it; the data are counts and
+                # this module's labels.
+                cached[key] = _vl_convert().vegalite_to_svg(full, allowed_base_urls=[])
+            keep[key] = cached[key]
+            drawn[name][width] = Markup(cached[key])
+    if keep != _cached_svgs(report_dir):
+        try:
+            write_text_atomically(report_dir / CHART_CACHE, json.dumps(keep))
+        except OSError as exc:  # a full disk costs the next `report` the renderer's start, no more
+            log.info("The charts of %s were not kept for the next page (%s).", report_dir, reason(exc))
+    return drawn
 
 
 def _vl_convert() -> Any:
@@ -367,15 +434,15 @@ def warm_up_charts() -> None:
     threading.Thread(target=start, name="warm-up-charts", daemon=True).start()
 
 
-def both_widths(draw: Any, *args: Any) -> dict[str, str]:
-    return {name: draw(*args, width) for name, width in CHART_WIDTHS.items()}
+def both_widths(spec: Any, *args: Any) -> dict[str, dict[str, Any]]:
+    return {name: spec(*args, width) for name, width in CHART_WIDTHS.items()}
 
 
 def _utc(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00"  # a temporal value as Vega-Lite reads it, in UTC
 
 
-def by_year_chart(by_year: list[dict[str, int]], cutoff: dt.date, width: int) -> str:
+def by_year_chart(by_year: list[dict[str, int]], cutoff: dt.date, width: int) -> dict[str, Any]:
     """Records by year, stacked: completed by completion year, open by enrollment year; the
     two-year cut-off as a dashed line (completed before it go to the archive)."""
     kinds = {"completed": "completed (by completion year)", "open": "open (by enrollment year)"}
@@ -426,15 +493,15 @@ def by_year_chart(by_year: list[dict[str, int]], cutoff: dt.date, width: int) ->
                      "x": {"field": "cutoff", "type": "temporal", "scale": x_scale},
                      "y": {"value": 0}},
     }
-    return _svg({
+    return {
         "layer": [bars, line, label],
         "description": "Records by year: completed by completion year, open by enrollment year; "
         f"completed records before the cut-off {cutoff.isoformat()} are archived.",
         "height": 220, "width": width,
-    })
+    }
 
 
-def split_chart(split: pl.DataFrame, width: int) -> str:
+def split_chart(split: pl.DataFrame, width: int) -> dict[str, Any]:
     order = split["where"].to_list()
     position = {
         "x": {"field": "rows", "type": "quantitative", "title": "rows", "axis": {"format": ",d", "tickMinStep": 1}},
@@ -449,13 +516,13 @@ def split_chart(split: pl.DataFrame, width: int) -> str:
         "mark": {"type": "text", "align": "left", "dx": 4},
         "encoding": {**position, "text": {"field": "rows", "type": "quantitative", "format": ","}},
     }
-    return _svg({
+    return {
         "layer": [bars, labels],
         "data": {"values": split.select("where", "rows").to_dicts()},  # four bars
         "description": "Rows by where they go: " + ", ".join(f"{where} {rows}" for where, rows in split.iter_rows()),
         # The labels of the bars take about 150 pixels of the width.
         "height": 30 * split.height, "width": width - 150,
-    })
+    }
 
 
 # --- tables: great-tables' markup and style (enrollment_migrate.page_tables), escaped -------------

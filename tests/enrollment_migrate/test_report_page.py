@@ -5,6 +5,7 @@ and the licenses, and needs nothing from the network; a browser proves that it r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -264,6 +265,80 @@ def test_the_page_is_rebuilt_from_the_report_folder_and_the_warehouse(pages, tmp
     assert path == folder / "report.html"
     assert "Went in" in text and "its rollback window closed on" in text
     assert "Built 2030-01-01 00:00 UTC" in text
+
+
+def _copied_run(page: dict, tmp_path: Path) -> Path:
+    folder = tmp_path / page["summary"]["run_id"]
+    shutil.copytree(page["path"].parent, folder)
+    return folder
+
+
+def _charts_of(html: str) -> list[str]:
+    return re.findall(r'<svg(?![^>]*class="fa").*?</svg>', html, flags=re.S)  # not the icon
+
+
+def test_a_rebuilt_page_draws_its_charts_from_the_run_folder_without_the_renderer(pages, tmp_path, monkeypatch):
+    folder = _copied_run(pages["applied"], tmp_path)
+    kept = json.loads((folder / report_page.CHART_CACHE).read_text(encoding="utf-8"))
+    assert len(kept) == 2 * len(report_page.CHART_WIDTHS)  # two charts, each for both widths
+    assert report_page.charts_cached(folder)
+
+    def no_renderer():
+        raise AssertionError("the renderer was started for charts the folder has")
+
+    monkeypatch.setattr(report_page, "_vl_convert", no_renderer)
+    with warehouse.connect(pages["applied"]["db"]) as con:
+        rebuilt = report_page.write_page(folder, con).read_text(encoding="utf-8")
+
+    charts = _charts_of(rebuilt)
+    assert charts and charts == _charts_of(html_of(pages["applied"]))
+
+
+@pytest.mark.parametrize("cache", ["not json {", '["a list"]', '{"key": 3}', None])
+def test_a_missing_or_broken_chart_cache_only_means_the_charts_are_drawn_again(pages, tmp_path, cache):
+    folder = _copied_run(pages["applied"], tmp_path)
+    if cache is None:
+        (folder / report_page.CHART_CACHE).unlink()
+    else:
+        (folder / report_page.CHART_CACHE).write_text(cache, encoding="utf-8")
+    assert not report_page.charts_cached(folder)
+
+    with warehouse.connect(pages["applied"]["db"]) as con:
+        rebuilt = report_page.write_page(folder, con).read_text(encoding="utf-8")
+
+    assert _charts_of(rebuilt) == _charts_of(html_of(pages["applied"]))
+    assert len(json.loads((folder / report_page.CHART_CACHE).read_text(encoding="utf-8"))) == 4
+
+
+def test_a_changed_chart_is_drawn_afresh_and_the_cache_keeps_only_the_pages_charts(pages, tmp_path, monkeypatch):
+    folder = _copied_run(pages["applied"], tmp_path)
+    before = json.loads((folder / report_page.CHART_CACHE).read_text(encoding="utf-8"))
+    monkeypatch.setattr(report_page, "CHART_WIDTHS", {"wide": 600, "narrow": 300})  # the wide one changes
+
+    with warehouse.connect(pages["applied"]["db"]) as con:
+        rebuilt = report_page.write_page(folder, con).read_text(encoding="utf-8")
+
+    after = json.loads((folder / report_page.CHART_CACHE).read_text(encoding="utf-8"))
+    assert len(after) == 4 and len(set(after) & set(before)) == 2  # the narrow ones, reused
+    charts, first = _charts_of(rebuilt), _charts_of(html_of(pages["applied"]))
+    assert len(charts) == 4 and len(set(charts) & set(first)) == 2  # the wide ones, drawn anew
+
+
+def test_a_chart_cache_that_cannot_be_written_still_gives_the_page(pages, tmp_path, monkeypatch, caplog):
+    folder = _copied_run(pages["applied"], tmp_path)
+    (folder / report_page.CHART_CACHE).unlink()
+
+    def full_disk(path, text):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(report_page, "write_text_atomically", full_disk)
+    caplog.set_level("INFO", logger=report_page.__name__)
+    with warehouse.connect(pages["applied"]["db"]) as con:
+        rebuilt = report_page.write_page(folder, con).read_text(encoding="utf-8")
+
+    assert _charts_of(rebuilt) == _charts_of(html_of(pages["applied"]))
+    assert not (folder / report_page.CHART_CACHE).exists()
+    assert "were not kept" in caplog.text
 
 
 def test_a_rollback_rebuilds_the_page_of_its_run(tmp_path, prefect_harness):
