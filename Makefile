@@ -42,8 +42,11 @@ run: $(STAMP)
 	$(BIN)/enrollment-migrate $(DEMO) run $(SAMPLE)/migration.csv --import-date 2025-01-15
 	$(BIN)/enrollment-migrate $(DEMO) runs
 
+# On every core (pytest-xdist): each worker has its own PREFECT_HOME, Prefect harness and
+# temporary folders (tests/conftest.py). PYTEST_ARGS adds options, e.g. --durations=20.
+PYTEST_ARGS ?=
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 # The property tests of bad input with thousands of generated files each (minutes, not in `make test`).
 fuzz: $(STAMP)
