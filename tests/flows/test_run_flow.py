@@ -88,7 +88,7 @@ def test_run_flow_applies_an_acceptable_file(db, tmp_path, migrate):
     report = Path(summary["report_dir"])
     assert json.loads((report / "summary.json").read_text()) == summary
     assert sorted(p.name for p in report.iterdir()) == [
-        "archived.parquet", "findings.csv", "live.parquet", "report.html", "summary.json",
+        "archived.parquet", "charts.json", "findings.csv", "live.parquet", "report.html", "summary.json",
     ]
     assert pl.read_parquet(report / "live.parquet").height == 4
     assert pl.read_parquet(report / "archived.parquet").height == 1

@@ -41,7 +41,7 @@ def test_validate_flow_writes_the_report_folder_and_the_run_log(loaded_portal, t
     report = tmp_path / "reports" / summary["run_id"]
     assert json.loads((report / "summary.json").read_text()) == summary
     assert sorted(p.name for p in report.iterdir()) == [
-        "archived.parquet", "findings.csv", "live.parquet", "report.html", "summary.json",
+        "archived.parquet", "charts.json", "findings.csv", "live.parquet", "report.html", "summary.json",
     ]
     assert pl.read_parquet(report / "live.parquet").height == summary["live"]
     assert pl.read_parquet(report / "archived.parquet").height == summary["archived"]
