@@ -382,7 +382,8 @@ def drawn_charts(report_dir: Path, charts: dict[str, dict[str, dict[str, Any]]])
     from markupsafe import Markup
 
     renderer = _renderer_version()
-    cached = _cached_svgs(report_dir)
+    read = _cached_svgs(report_dir)
+    cached = dict(read)
     keep: dict[str, str] = {}
     drawn: dict[str, dict[str, str]] = {}
     for name, by_width in charts.items():
@@ -397,7 +398,7 @@ def drawn_charts(report_dir: Path, charts: dict[str, dict[str, dict[str, Any]]])
                 cached[key] = _vl_convert().vegalite_to_svg(full, allowed_base_urls=[])
             keep[key] = cached[key]
             drawn[name][width] = Markup(cached[key])
-    if keep != _cached_svgs(report_dir):
+    if keep != read:  # what the folder held: written again only when this page's charts differ
         try:
             write_text_atomically(report_dir / CHART_CACHE, json.dumps(keep))
         except OSError as exc:  # a full disk costs the next `report` the renderer's start, no more
