@@ -1,0 +1,1 @@
+"""The frozen engine (see engine_v2)."""

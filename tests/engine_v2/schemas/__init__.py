@@ -1,0 +1,1 @@
+"""The frozen checks (see engine_v2)."""
