@@ -238,6 +238,11 @@ PartMb = Annotated[Optional[float], typer.Option(
     help="Check the file in parts of about this many MB, memory bounded by it [env "
     "ENROLLMENT_MIGRATE_PART_MB; an eighth of the file, 8 to 64]; 0 checks it whole.",
 )]
+MemoryBudget = Annotated[Optional[str], typer.Option(
+    "--memory-budget",
+    help="Check the file whole, in memory, when it needs at most this much (6GB, 512MB), else in "
+    "parts [a quarter of the machine's memory].",
+)]
 DaskAddress = Annotated[Optional[str], typer.Option(
     "--dask",
     help="Check the parts on this Dask scheduler (tcp://host:8786; the workers must see the "
@@ -254,6 +259,7 @@ def validate(
     skip_invalid_rows: Annotated[bool, typer.Option(help="Count rows with errors as skipped instead of rejecting the file.")] = False,
     skip_existing: Annotated[bool, typer.Option(help="Skip rows whose enrollment the portal already holds.")] = False,
     part_mb: PartMb = None,
+    memory_budget: MemoryBudget = None,
     dask: DaskAddress = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary only.")] = False,
 ) -> None:
@@ -261,6 +267,7 @@ def validate(
     _summarise_flow(
         ctx, "flows.validate:validate_flow", as_json, file, import_date,
         skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing, part_mb=part_mb, dask_address=dask,
+        memory_budget=memory_budget,
     )
 
 
@@ -274,6 +281,7 @@ def run(
     skip_existing: Annotated[bool, typer.Option(help="Skip rows whose enrollment the portal already holds.")] = False,
     allow_reapply: Annotated[bool, typer.Option(help="Apply a file again although an earlier run applied it.")] = False,
     part_mb: PartMb = None,
+    memory_budget: MemoryBudget = None,
     dask: DaskAddress = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary only.")] = False,
 ) -> None:
@@ -281,7 +289,7 @@ def run(
     _summarise_flow(
         ctx, "flows.run:run_flow", as_json, file, import_date,
         skip_invalid_rows=skip_invalid_rows, skip_existing=skip_existing, allow_reapply=allow_reapply,
-        part_mb=part_mb, dask_address=dask,
+        part_mb=part_mb, dask_address=dask, memory_budget=memory_budget,
     )
 
 
@@ -316,6 +324,7 @@ def _summarise_flow(
     """Run validate or run with the options its flags set, print its summary, exit 0 when valid
     or applied and 1 otherwise."""
     options["part_mb"] = settings.part_mb_option(options.get("part_mb"))
+    options["memory_budget"] = settings.memory_budget_option(options.get("memory_budget"))
     with _progress_shown(as_json):
         summary = _run_flow(
             flow,

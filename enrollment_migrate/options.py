@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from dataclasses import dataclass
+from pathlib import Path
+
+from enrollment_migrate import settings
+
+# What checking a file whole takes in memory, per byte of the file, at its peak (measured:
+# docs/performance.md, "The whole file or parts"), and the share of the machine's memory a
+# check may take when --memory-budget is not given.
+WORKING_SET_PER_BYTE = 12
+MEMORY_BUDGET_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,9 @@ class RunOptions:
     allow_reapply: bool = False  # run only: apply a file an earlier run applied
     part_mb: float | None = None  # None: ENROLLMENT_MIGRATE_PART_MB, or an eighth of the file
     dask_address: str | None = None  # a Dask scheduler (tcp://host:8786), or "local"
+    # A size (6GB, 512MB): a file whose working set fits it is checked whole, in memory; a larger
+    # one in parts. None: MEMORY_BUDGET_SHARE of the machine's memory.
+    memory_budget: str | None = None
     # Not a flag: a portal's own existing enrollments are checked against themselves, not the store.
     check_existing: bool = True
 
@@ -63,3 +76,20 @@ def two_year_cutoff(import_date: dt.date) -> dt.date:
         return import_date.replace(year=import_date.year - 2)
     except ValueError:
         return import_date.replace(year=import_date.year - 2, day=28)
+
+
+def memory_budget_bytes(options: RunOptions) -> float:
+    """The memory a check may take: --memory-budget, else a share of the machine's memory (or of
+    the container's limit, where one is set)."""
+    if options.memory_budget is not None:
+        return settings.size_in_bytes(options.memory_budget)
+    return machine_memory() * MEMORY_BUDGET_SHARE
+
+
+def machine_memory() -> int:
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:  # cgroup v2: "max" when unlimited
+        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="ascii").strip()
+    except OSError:
+        return physical
+    return min(physical, int(limit)) if limit.isdigit() else physical

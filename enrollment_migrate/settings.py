@@ -80,12 +80,19 @@ def duration(high_seconds: float, *, never: bool = False) -> Kind[float | None]:
     return Kind(parse, takes, wrong=("abc", "nan", "-5", "1x", "inf"), out_of_range=(f"{high_seconds * 10:g}",))
 
 
+def size_in_bytes(text: str) -> float:
+    """512MB, 4GB, 2GiB as bytes; ValueError for anything else."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgt]i?b)", text.lower())
+    if not match:
+        raise ValueError(text)
+    return float(match[1]) * _SIZES[match[2]]
+
+
 def memory_size(low_bytes: float, high_bytes: float) -> Kind[str]:
     """A size DuckDB takes as a memory limit (512MB, 4GB, 2GiB), kept as written."""
 
     def parse(text: str) -> str:
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgt]i?b)", text.lower())
-        if not match or not low_bytes <= float(match[1]) * _SIZES[match[2]] <= high_bytes:
+        if not low_bytes <= size_in_bytes(text) <= high_bytes:
             raise ValueError(text)
         return text
 
@@ -199,3 +206,16 @@ def part_mb_option(value: float | None) -> float | None:
         return PART_MB.kind.parse(repr(value))
     except ValueError:
         raise BadSetting(f"--part-mb {value:g} is not {PART_MB.kind.takes}.") from None
+
+
+MEMORY_BUDGET = memory_size(64e6, 1e12)
+
+
+def memory_budget_option(value: str | None) -> str | None:
+    """--memory-budget, held to the sizes DuckDB's memory setting takes."""
+    if value is None:
+        return None
+    try:
+        return MEMORY_BUDGET.parse(value.strip())
+    except ValueError:
+        raise BadSetting(f"--memory-budget {value!r} is not {MEMORY_BUDGET.takes}.") from None

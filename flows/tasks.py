@@ -68,9 +68,22 @@ def check(plan: runs.RunPlan, loaded: Path, db: Path) -> Path:
         return _concluded(plan, con)
 
 
-def _concluded(plan: runs.RunPlan, con) -> Path:
-    """The verdict from the parts' and buckets' files, saved for the next task."""
-    result = drivers.conclude(con, plan.work_dir, plan.options)
+@step(name="check")
+def check_whole(plan: runs.RunPlan, db: Path) -> Path:
+    """A file that fits the memory budget, read and checked whole, in memory (engine.drivers:
+    check_whole): one task, no work files but the result's."""
+    tracker = progress.current()
+    with warehouse.connect(db) as con:
+        with tracker.step("read", **_read_step(plan)) as done:
+            loaded = drivers.load_whole(plan.file, con, plan.options)
+            done(*(Path(plan.file).stat().st_size,) * 2)
+        with tracker.step("check", CHECK_LABEL):
+            return _concluded(plan, con, drivers.conclude_whole(con, loaded, plan.options))
+
+
+def _concluded(plan: runs.RunPlan, con, result: engine.CheckResult | None = None) -> Path:
+    """The verdict (`result`, or from the parts' and buckets' files), saved for the next task."""
+    result = result or drivers.conclude(con, plan.work_dir, plan.options)
     if plan.command == "run":
         refused = apply.already_applied(con, plan.sha256, plan.options.allow_reapply)
         if refused.height:
@@ -369,6 +382,8 @@ def checked_file(run: runs.RunPlan, db: Path) -> Iterator[tuple[Path, PrefectFut
     report_page.warm_up_charts()  # ready when the report step draws the page
     if address:
         checked = check_on_dask(run, db, address)
+    elif drivers.fits_whole(run.file, run.options):
+        checked = check_whole(run, db)
     else:
         loaded = load(run, db)
         checked = check(run, loaded, db)

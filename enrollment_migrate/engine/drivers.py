@@ -1,9 +1,12 @@
-"""The one way a file is checked: in parts. Memory is bounded by the part size for files of any
-size, the same work spreads over a Dask cluster when one machine is not enough, and a whole file
-is the case of one part (check_file, for the tests and the portal's own enrollments).
+"""The two ways a file is checked, with the same steps and the same findings:
 
-The engine's three steps, each reading and writing Parquet in a work folder, so that any worker
-that sees the folder can run the first two:
+- **whole**, in memory (`check_whole`, which check_file is): a file whose working set fits the
+  memory budget (`fits_whole`), the three steps one after the other on frames, no work files;
+- **in parts**, beyond the budget: memory bounded by the part size for files of any size, and the
+  same work spread over a Dask cluster when one machine is not enough.
+
+In parts, the engine's three steps each read and write Parquet in a work folder, so that any
+worker that sees the folder can run the first two:
 
 1. `check_part`, for each part of the file (enrollment_migrate.file_parts): load it and run the
    per-row rules; write its findings, and its candidate rows spread over learner buckets by
@@ -22,7 +25,6 @@ before it (the offsets, known once every part is loaded), so that findings name 
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,12 +32,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from enrollment_migrate import file_parts, warehouse
+from enrollment_migrate import settings, warehouse
 from enrollment_migrate.engine import learners, rows, verdict
 from enrollment_migrate.engine.findings import OnDisk, Source, in_memory
-from enrollment_migrate.engine.model import CheckResult, RunOptions, Portal, empty_candidates, empty_migrated
+from enrollment_migrate.engine.model import CheckedRows, CheckResult, RunOptions, Portal, empty_candidates
 from enrollment_migrate.file_parts import FileCut, FilePart, read_part
-from enrollment_migrate.template_file import UnreadableFile, load_template, not_utf8_findings
+from enrollment_migrate.options import WORKING_SET_PER_BYTE, memory_budget_bytes
+from enrollment_migrate.template_file import TemplateFile, UnreadableFile, load_template, not_utf8_findings
 from enrollment_migrate.workdir import WorkDir
 from schemas import checks, rules
 from schemas.findings import FINDING_SCHEMA
@@ -229,16 +232,56 @@ def check_in_parts(
     return result
 
 
-def check_file(path: str | Path, con: duckdb.DuckDBPyConnection, options: RunOptions) -> CheckResult:
-    """Every rule over a whole file, as one part, in a work folder of its own that goes when the
-    check is done: the findings and the migrated rows are read into memory first (for files small
-    enough to check this way: the tests', a portal's existing enrollments)."""
+@dataclass
+class LoadedWhole:
+    """A whole file after the per-row rules, in memory (step 1 of check_whole)."""
+
+    portal: Portal
+    template: TemplateFile
+    checked: CheckedRows | None  # None when a file-level finding stops the check
+
+
+def fits_whole(path: str | Path, options: RunOptions) -> bool:
+    """Whether a file is checked whole, in memory (check_whole), rather than in parts: when its
+    working set (WORKING_SET_PER_BYTE times its size) fits the memory budget, unless a part size
+    was asked for or a Dask cluster is to share the parts. `--part-mb 0` asks for the whole."""
+    if options.dask_address:
+        return False
+    part_mb = options.part_mb if options.part_mb is not None else settings.PART_MB.value()
+    if part_mb is not None:
+        return part_mb == 0
+    return Path(path).stat().st_size * WORKING_SET_PER_BYTE <= memory_budget_bytes(options)
+
+
+def load_whole(path: str | Path, con: duckdb.DuckDBPyConnection, options: RunOptions) -> LoadedWhole:
+    """Step 1 over a whole file: the portal read once, the file loaded, the per-row rules."""
+    portal = Portal.read(con)
     try:
-        whole = file_parts.cut(path, part_bytes=0)
+        template = load_template(path)
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
-    with tempfile.TemporaryDirectory(prefix="enrollment-migrate-check-") as folder:
-        result = check_in_parts(whole, con, options, Path(folder))
-        if not isinstance(result.migrated, pl.DataFrame):
-            result.migrated = pl.read_parquet(result.migrated) if result.migrated else empty_migrated()
-    return result
+    return LoadedWhole(portal, template, rows.check_rows(template, portal, options) if template.readable else None)
+
+
+def conclude_whole(con: duckdb.DuckDBPyConnection, loaded: LoadedWhole, options: RunOptions) -> CheckResult:
+    """Steps 2 and 3 over a whole file, in memory: the learner rules on every candidate row at
+    once (a learner's rows are all there), then the course rules and the verdict."""
+    template, checked = loaded.template, loaded.checked
+    if checked is None:
+        return verdict.unreadable_result(template.findings, template.record_count, options)
+    found, migrated = learners.check_learners(con, checked.candidates, loaded.portal.settings, options)
+    return verdict.conclude(
+        con, pl.concat([checked.findings, found], how="vertical"), migrated, template.record_count,
+        checked.blocked, options, loaded.portal.fingerprint,
+    )
+
+
+def check_whole(path: str | Path, con: duckdb.DuckDBPyConnection, options: RunOptions) -> CheckResult:
+    """Every rule over a whole file, in memory: no parts, no buckets, no work files."""
+    return conclude_whole(con, load_whole(path, con, options), options)
+
+
+def check_file(path: str | Path, con: duckdb.DuckDBPyConnection, options: RunOptions) -> CheckResult:
+    """Every rule over a whole file, its findings and rows in memory (check_whole): the tests',
+    a portal's existing enrollments, any file the flows check whole."""
+    return check_whole(path, con, options)

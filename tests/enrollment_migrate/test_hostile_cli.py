@@ -101,6 +101,14 @@ def test_part_mb_on_the_command_line_is_held_to_the_settings_range(tmp_path):
     assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "w.duckdb.store").exists()
 
 
+def test_memory_budget_on_the_command_line_is_a_size_from_64mb_to_1tb(tmp_path):
+    for value in ("abc", "4", "1MB", "5000TB", "-1GB"):
+        done = invoke("--db", str(tmp_path / "w.duckdb"), "validate", str(SAMPLE / "migration.csv"),
+                      "--memory-budget", value)
+        assert done.exit_code == 2 and "--memory-budget" in one_line(done), done.output
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / "w.duckdb.store").exists()
+
+
 def test_prefect_home_naming_a_file_is_one_line(tmp_path):
     home = tmp_path / "home"
     home.write_text("not a folder")

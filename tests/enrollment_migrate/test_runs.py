@@ -93,10 +93,11 @@ def test_the_options_are_kept_with_the_import_date_fixed_and_who_ran_it(source, 
 
 
 def test_the_run_log_records_every_option_and_the_report_page_spells_them_as_flags():
-    options = RunOptions(IMPORT_DATE, skip_invalid_rows=True, allow_reapply=True, part_mb=0.5, dask_address="local")
+    options = RunOptions(IMPORT_DATE, skip_invalid_rows=True, allow_reapply=True, part_mb=0.5, dask_address="local",
+                         memory_budget="2GB")
     recorded = json.loads(json.dumps(options.recorded()))
     assert RunOptions.from_recorded({**recorded, "user": "ann", "host": "h"}) == options
-    assert options.flags() == "--skip-invalid-rows --allow-reapply --part-mb 0.5 --dask local"
+    assert options.flags() == "--skip-invalid-rows --allow-reapply --part-mb 0.5 --dask local --memory-budget 2GB"
     assert RunOptions(IMPORT_DATE).flags() == "none"
     # an entry written before a field existed reads with that field's default
     assert RunOptions.from_recorded({"skip_existing": True}) == RunOptions(skip_existing=True)

@@ -94,18 +94,25 @@ def test_run_flow_applies_an_acceptable_file(db, tmp_path, migrate):
     assert pl.read_parquet(report / "archived.parquet").height == 1
 
 
-def test_run_flow_tasks_are_recorded_in_prefect(db, tmp_path, migrate):
+@pytest.mark.parametrize(("options", "tasks"), [
+    # A file within the memory budget is read and checked whole, in one task.
+    ({}, {"check", "split", "apply", "report"}),
+    # Beyond it (or given a part size), in parts: the parts loaded, then the learners checked.
+    ({"memory_budget": "1KB"}, {"load", "check", "split", "apply", "report"}),
+    ({"part_mb": 0.001}, {"load", "check", "split", "apply", "report"}),
+], ids=["whole", "beyond the budget", "given a part size"])
+def test_run_flow_tasks_are_recorded_in_prefect(db, tmp_path, migrate, options, tasks):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
     from prefect.states import StateType
 
-    migrate(write_template(tmp_path / "m.csv", ROWS))
+    migrate(write_template(tmp_path / "m.csv", ROWS), **options)
     with get_client(sync_client=True) as client:
         flow_runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["migrate"])))
         mine = [r for r in flow_runs if r.parameters.get("reports_dir") == str(tmp_path / "reports")]
         assert len(mine) == 1 and mine[0].state.type == StateType.COMPLETED
         names = {t.name.rsplit("-", 1)[0] for t in client.read_task_runs() if t.flow_run_id == mine[0].id}
-        assert names == {"load", "check", "split", "apply", "report"}
+        assert names == tasks
 
 
 def test_run_flow_counts_licenses_on_archived_rows(db, tmp_path, migrate):

@@ -5,6 +5,7 @@ wherever the cuts fall."""
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import polars as pl
@@ -166,3 +167,33 @@ def test_a_file_is_cut_in_eighths_of_8_to_64_mb_unless_told(monkeypatch):
     assert file_parts.part_bytes_for(9000 * mb) == 64 * mb
     monkeypatch.setenv(file_parts.PART_BYTES_VARIABLE, "0.5")
     assert file_parts.part_bytes_for(9000 * mb) == mb // 2
+
+
+def test_a_file_is_checked_whole_when_its_working_set_fits_the_budget(tmp_path, monkeypatch):
+    from enrollment_migrate import options as run_options
+
+    monkeypatch.delenv("ENROLLMENT_MIGRATE_PART_MB", raising=False)
+    file = tmp_path / "m.csv"
+    file.write_bytes(b"x" * 1000)  # a working set of 1000 * WORKING_SET_PER_BYTE bytes
+    need = 1000 * run_options.WORKING_SET_PER_BYTE
+    assert drivers.fits_whole(file, RunOptions(memory_budget=f"{need / 1000:g}KB")) is True
+    assert drivers.fits_whole(file, RunOptions(memory_budget=f"{(need - 1) / 1000:g}KB")) is False
+    # A part size given asks for parts (0: the whole file), and Dask always takes parts.
+    assert drivers.fits_whole(file, RunOptions(part_mb=8)) is False
+    assert drivers.fits_whole(file, RunOptions(part_mb=0, memory_budget="1KB")) is True
+    assert drivers.fits_whole(file, RunOptions(dask_address="local")) is False
+    monkeypatch.setenv("ENROLLMENT_MIGRATE_PART_MB", "16")
+    assert drivers.fits_whole(file, RunOptions()) is False
+    monkeypatch.delenv("ENROLLMENT_MIGRATE_PART_MB")
+    # No budget given: a quarter of the machine's memory.
+    monkeypatch.setattr(run_options, "machine_memory", lambda: 4 * need)
+    assert drivers.fits_whole(file, RunOptions()) is True
+    monkeypatch.setattr(run_options, "machine_memory", lambda: 4 * need - 4)
+    assert drivers.fits_whole(file, RunOptions()) is False
+
+
+def test_the_machine_memory_is_the_smaller_of_ram_and_the_containers_limit():
+    from enrollment_migrate.options import machine_memory
+
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert 0 < machine_memory() <= physical
