@@ -75,10 +75,11 @@ def prepare_rows(
 
 def _parsed_dates(values: pl.Series) -> pl.Expr:
     """parse_date over each distinct value once: a file repeats its dates (a few thousand days
-    over millions of rows), and a hash lookup per row costs less than a regex and a parse."""
+    over millions of rows). Each row then finds its date by the value's code in an Enum of the
+    distinct values (a cast and a gather: under half the time of a lookup by the string)."""
     distinct = values.unique().drop_nulls()
     parsed = pl.select(parse_date(pl.lit(distinct))).to_series()
-    return pl.col(values.name).replace_strict(distinct, parsed, default=None, return_dtype=pl.Date)
+    return pl.lit(parsed).gather(pl.col(values.name).cast(pl.Enum(distinct)).to_physical())
 
 
 
