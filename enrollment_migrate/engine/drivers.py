@@ -38,7 +38,7 @@ from enrollment_migrate.engine.findings import OnDisk, Source, in_memory
 from enrollment_migrate.engine.model import CheckedRows, CheckResult, RunOptions, Portal, empty_candidates
 from enrollment_migrate.file_parts import FileCut, FilePart, read_part
 from enrollment_migrate.options import WORKING_SET_PER_BYTE, memory_budget_bytes
-from enrollment_migrate.template_file import TemplateFile, UnreadableFile, load_template, not_utf8_findings
+from enrollment_migrate.template_file import UnreadableFile, load_template, not_utf8_findings
 from enrollment_migrate.workdir import WorkDir
 from schemas import checks, rules
 from schemas.findings import FINDING_SCHEMA
@@ -234,11 +234,13 @@ def check_in_parts(
 
 @dataclass
 class LoadedWhole:
-    """A whole file after the per-row rules, in memory (step 1 of check_whole)."""
+    """A whole file after the per-row rules, in memory (step 1 of check_whole). Its loaded rows
+    are not kept: only the findings, and the candidate rows the rules across rows read."""
 
     portal: Portal
-    template: TemplateFile
+    record_count: int
     checked: CheckedRows | None  # None when a file-level finding stops the check
+    file_findings: pl.DataFrame  # the file's own (those of a file that stops the check)
 
 
 def fits_whole(path: str | Path, options: RunOptions) -> bool:
@@ -260,19 +262,22 @@ def load_whole(path: str | Path, con: duckdb.DuckDBPyConnection, options: RunOpt
         template = load_template(path)
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
-    return LoadedWhole(portal, template, rows.check_rows(template, portal, options) if template.readable else None)
+    checked = rows.check_rows(template, portal, options) if template.readable else None
+    return LoadedWhole(portal, template.record_count, checked, template.findings)
 
 
 def conclude_whole(con: duckdb.DuckDBPyConnection, loaded: LoadedWhole, options: RunOptions) -> CheckResult:
     """Steps 2 and 3 over a whole file, in memory: the learner rules on every candidate row at
-    once (a learner's rows are all there), then the course rules and the verdict."""
-    template, checked = loaded.template, loaded.checked
+    once (a learner's rows are all there), then the course rules and the verdict. It takes the
+    candidate rows out of `loaded`, so that they are let go once the learner rules are done."""
+    checked, loaded.checked = loaded.checked, None
     if checked is None:
-        return verdict.unreadable_result(template.findings, template.record_count, options)
+        return verdict.unreadable_result(loaded.file_findings, loaded.record_count, options)
     found, migrated = learners.check_learners(con, checked.candidates, loaded.portal.settings, options)
+    findings, blocked = pl.concat([checked.findings, found], how="vertical"), checked.blocked
+    del checked
     return verdict.conclude(
-        con, pl.concat([checked.findings, found], how="vertical"), migrated, template.record_count,
-        checked.blocked, options, loaded.portal.fingerprint,
+        con, findings, migrated, loaded.record_count, blocked, options, loaded.portal.fingerprint,
     )
 
 
