@@ -34,7 +34,7 @@ from enrollment_migrate.engine import verdict as engine_verdict  # noqa: E402
 TIMED = {
     template_file: ["_read_lines", "_record_layout", "_read_values", "_assemble_rows"],
     engine_rows: ["prepare_rows", "_row_findings"],
-    engine_learners: ["_duplicate_findings", "_existing_findings", "_migrated_rows", "_recertification_findings"],
+    engine_learners: ["_learner_findings", "_migrated_rows"],
     engine_verdict: ["course_findings", "_by_year", "_result"],
     drivers: ["save_portal", "check_part", "check_bucket", "conclude"],
     reports: ["write_rows"],

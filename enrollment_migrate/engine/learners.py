@@ -1,11 +1,10 @@
-"""Step 2, learner by learner: the registry's learner checks (duplicates, existing
-enrollments, recertification) and the rows as they would be stored."""
+"""Step 2, learner by learner: the registry's learner checks (schemas.checks.LEARNER_CHECKS:
+duplicates, existing enrollments, recertification), looped over, and the rows as they would be
+stored."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import operator
 
 import duckdb
 import polars as pl
@@ -17,108 +16,51 @@ from enrollment_migrate.engine.model import (
     row_among,
     two_year_cutoff,
 )
-from schemas import rules
+from schemas.checks import LEARNER_CHECKS, LearnerCheck
 from schemas.findings import finding_columns
-from schemas.rules import Severity
-from schemas.template import AWARDED_STATUSES, FINISHED_STATUSES, OPEN_STATUSES
+from schemas.template import AWARDED_STATUSES, FINISHED_STATUSES
 
 
 def check_learners(
     con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame, settings: pl.DataFrame, options: RunOptions
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Step 2, learner by learner: the rules across a learner's rows (duplicates, existing
-    enrollments, recertification); returns their findings and the rows as they would be stored.
+    """Step 2, learner by learner: the registry's learner checks (schemas.checks.LEARNER_CHECKS),
+    in its order, each over the rows no earlier one dropped; returns their findings and the rows
+    as they would be stored.
 
     `candidates` must hold all the rows of each learner it holds, in file order. `con` answers
     for the store's enrollments and courses (the store itself, or a copy of them).
     """
-    findings = [_duplicate_findings(con, candidates)]
-    dropped = findings[0].get_column("row")
-    if options.check_existing:
-        existing = _existing_findings(con, candidates.filter(~row_among(dropped)), options.skip_existing)
-        findings.append(existing)
-        if options.skip_existing:
-            dropped = pl.concat([dropped, existing.get_column("row")])
-    migrated = _migrated_rows(candidates.lazy().filter(~row_among(dropped)), settings, options.import_date)
-    findings.append(_recertification_findings(con, migrated))
+    findings, dropped = [], []
+    for check in _applying(options, "candidate_rows"):
+        found = _learner_findings(con, check, _without(candidates, dropped), options)
+        findings.append(found)
+        if check.drops(options):
+            dropped.append(found.get_column("row"))
+    # The stored rows are known once every check that may drop rows has run.
+    migrated = _migrated_rows(_without(candidates, dropped).lazy(), settings, options.import_date)
+    for check in _applying(options, "migrated_rows"):
+        findings.append(_learner_findings(con, check, migrated, options))
     return pl.concat(findings, how="vertical"), migrated
 
 
-
-def _duplicate_findings(con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame) -> pl.DataFrame:
-    """duplicate_row and duplicate_open_enrollment, as sql/duplicate_rows.sql defines them.
-
-    The SQL only sees the rows that can be duplicates: those whose eight values hash like
-    another row's (same_values), and open rows sharing a user and course with another open row.
-    Every row of a duplicate group is among them, so the SQL's answer is the same as over the
-    whole file.
-    """
-    # Rows with the same eight values have the same parsed values: the same user and course
-    # (Login ID and Course Name case-folded), dates, score and status. Hashing those numbers
-    # instead of the strings only ever adds suspects, never loses one, at a third of the cost.
-    hashed = [
-        pl.col(name).hash(seed)
-        for seed, name in enumerate(
-            ("user_id", "course_id", "created", "started", "completed", "score_value", "access_expires",
-             "status_word")
-        )
-    ]
-    eight_values = functools.reduce(operator.xor, hashed)
-    open_row = pl.col("status_word").is_in(OPEN_STATUSES)
-    # Only open rows count towards a shared open enrollment: a learner's finished rows on the
-    # same course (most files have many) do not make an open row a suspect.
-    same_open_enrollment = pl.when(open_row).then(hashed[0] ^ hashed[1])
-    # same_values tells the SQL which suspects can repeat another row's eight values: the
-    # others (most of them, open rows) it need not compare value by value.
-    suspects = (
-        candidates.lazy()
-        .with_columns(same_values=eight_values.is_duplicated())
-        .filter(pl.col("same_values") | (open_row & same_open_enrollment.is_duplicated()))
-        .select(
-            "row", "login_id", "course_name", "created_date", "started_date", "completed_date",
-            "score", "access_expires_date", "user_id", "course_id", pl.col("status_word").alias("status"),
-            "same_values",
-        )
-        .collect()
-    )
-    found = query(con, "duplicate_rows", candidate_rows=suspects)
-    return found.sort("row").select(finding_columns(
-        pl.col("rule"),
-        pl.when(pl.col("rule") == rules.DUPLICATE_ROW.code)
-        .then(pl.format("Same values as row {}: this row is skipped.", "first_row"))
-        .otherwise(
-            pl.format(
-                "Row {} already gives this user an open enrollment on this course: "
-                "this row is skipped.",
-                "first_row",
-            )
-        )
-    ))
+def _applying(options: RunOptions, reads: str) -> list[LearnerCheck]:
+    return [check for check in LEARNER_CHECKS if check.reads == reads and check.applies(options)]
 
 
+def _without(rows: pl.DataFrame, dropped: list[pl.Series]) -> pl.DataFrame:
+    return rows.filter(~row_among(pl.concat(dropped))) if dropped else rows
 
-def _existing_findings(
-    con: duckdb.DuckDBPyConnection, candidates: pl.DataFrame, skip_existing: bool
+
+def _learner_findings(
+    con: duckdb.DuckDBPyConnection, check: LearnerCheck, rows: pl.DataFrame, options: RunOptions
 ) -> pl.DataFrame:
-    relation = candidates.select(
-        "row", "user_id", "course_id", pl.col("status_word").alias("status"), "completed"
+    """One learner check: its SQL over its suspects, its answer as findings, in row order."""
+    found = query(con, check.sql, **{check.reads: check.suspects(rows.lazy()).collect()})
+    rule = check.rules[0] if len(check.rules) == 1 else pl.col("rule")
+    return found.sort("row", maintain_order=True).select(
+        finding_columns(rule, check.message(options), severity=check.severity(options))
     )
-    found = query(con, "existing_enrollments", candidate_rows=relation)
-    consequence = "this row is skipped (--skip-existing)" if skip_existing else (
-        "migrating it adds a second one beside it"
-    )
-    return found.select(finding_columns(
-        rules.EXISTING_ENROLLMENT,
-        pl.format(
-            "The portal already holds {} {} enrollment for this user and course: {}.",
-            # "an In Progress", "a Completed"
-            pl.when(pl.col("held_status").str.contains("^[AEIOUaeiou]")).then(pl.lit("an")).otherwise(pl.lit("a")),
-            "held_status",
-            pl.lit(consequence),
-        ),
-        # the one rule whose severity an option changes (RULES.md: --skip-existing)
-        severity=Severity.SKIPPED if skip_existing else None,
-    )).sort("row")
 
 
 
@@ -169,26 +111,3 @@ def _migrated_rows(
         .select(*MIGRATED_SCHEMA)
         .collect()
     )
-
-
-
-def _recertification_findings(con: duckdb.DuckDBPyConnection, migrated: pl.DataFrame) -> pl.DataFrame:
-    # Only a finished live row whose user and course hash like another finished live row's can
-    # repeat one: the SQL sees those only (the same answer, over a small share of the rows).
-    finished_live = (pl.col("store") == "live") & pl.col("status").is_in(FINISHED_STATUSES)
-    same_enrollment = pl.when(finished_live).then(pl.col("user_id").hash(0) ^ pl.col("course_id").hash(1))
-    suspects = (
-        migrated.lazy()
-        .filter(finished_live & same_enrollment.is_duplicated())
-        .select("row", "user_id", "course_id", "status", "store")
-        .collect()
-    )
-    found = query(con, "recertification_repeats", migrated_rows=suspects)
-    return found.select(finding_columns(
-        rules.RECERTIFICATION_MULTIPLE_COMPLETIONS,
-        pl.format(
-            "This course has recertification and row {} already completes it for this user: "
-            "each completion becomes an enrollment of its own.",
-            "first_row",
-        ),
-    )).sort("row")
