@@ -38,7 +38,7 @@ def check_learners(
         if check.drops(options):
             dropped.append(found.get_column("row"))
     # The stored rows are known once every check that may drop rows has run.
-    migrated = _migrated_rows(_without(candidates, dropped).lazy(), settings, options.import_date)
+    migrated = _migrated_rows(_without(candidates, dropped), settings, options.import_date)
     for check in _applying(options, "migrated_rows"):
         findings.append(_learner_findings(con, check, migrated, options))
     return pl.concat(findings, how="vertical"), migrated
@@ -48,12 +48,13 @@ def _applying(options: RunOptions, reads: str) -> list[LearnerCheck]:
     return [check for check in LEARNER_CHECKS if check.reads == reads and check.applies(options)]
 
 
-def _without(rows: pl.DataFrame, dropped: list[pl.Series]) -> pl.DataFrame:
-    return rows.filter(~row_among(pl.concat(dropped))) if dropped else rows
+def _without(rows: pl.DataFrame, dropped: list[pl.Series]) -> pl.LazyFrame:
+    """The rows not dropped, as a plan: each reader materialises only the columns it selects."""
+    return rows.lazy().filter(~row_among(pl.concat(dropped))) if dropped else rows.lazy()
 
 
 def _learner_findings(
-    con: duckdb.DuckDBPyConnection, check: LearnerCheck, rows: pl.DataFrame, options: RunOptions
+    con: duckdb.DuckDBPyConnection, check: LearnerCheck, rows: pl.LazyFrame | pl.DataFrame, options: RunOptions
 ) -> pl.DataFrame:
     """One learner check: its SQL over its suspects, its answer as findings, in row order."""
     found = query(con, check.sql, **{check.reads: check.suspects(rows.lazy()).collect()})
