@@ -21,7 +21,8 @@ def save_result(result: CheckResult, directory: Path) -> None:
         findings.write_ipc(directory / "findings.arrow", compression="lz4")
     migrated = result.migrated
     if isinstance(migrated, pl.DataFrame):
-        migrated.write_parquet(directory / "migrated.parquet", compression="lz4")
+        # Read once or twice, whole (the split, the apply): no statistics to write.
+        migrated.write_parquet(directory / "migrated.parquet", compression="lz4", statistics=False)
         migrated = [directory / "migrated.parquet"]
     meta = {
         "state": result.state, "counts": asdict(result.counts), "by_year": result.by_year,
