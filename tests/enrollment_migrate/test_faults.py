@@ -85,20 +85,25 @@ def test_a_missing_snapshot_does_not_stop_a_rollback(db, tmp_path):
     assert state(db)["enrollments"] == [] and state(db)["archived_enrollments"] == []
 
 
-def test_a_portal_change_between_check_and_apply_applies_nothing(db, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("task", "options"), [
+    ("check_whole", {}),  # a file within the memory budget: read and checked in one task
+    ("check", {"part_mb": 0.001}),  # in parts: the learners' and courses' check after the load
+], ids=["whole", "in parts"])
+def test_a_portal_change_between_check_and_apply_applies_nothing(db, tmp_path, monkeypatch, task, options):
     """The course is unpublished after the check: the apply refuses rather than apply unchecked."""
     from flows import tasks
 
-    checked_then = tasks.check.fn
+    checked_then = getattr(tasks, task).fn
 
-    def check_then_change_the_portal(plan, loaded, db_path):
-        checked = checked_then(plan, loaded, db_path)
-        with warehouse.connect(db_path) as con:
+    def check_then_change_the_portal(plan, *args):
+        checked = checked_then(plan, *args)
+        with warehouse.connect(args[-1]) as con:
             con.execute("update courses set published = false where name = 'Privacy'")
         return checked
 
-    monkeypatch.setattr(tasks.check, "fn", check_then_change_the_portal)
+    monkeypatch.setattr(getattr(tasks, task), "fn", check_then_change_the_portal)
     before = state(db)
     with pytest.raises(apply.PortalChanged, match="changed while the file was being checked"):
-        run_flow(file=str(migration(tmp_path)), db=str(db), reports_dir=str(tmp_path / "r"), options=RunOptions(import_date=IMPORT))
+        run_flow(file=str(migration(tmp_path)), db=str(db), reports_dir=str(tmp_path / "r"),
+                 options=RunOptions(import_date=IMPORT, **options))
     assert state(db) == before
