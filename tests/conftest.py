@@ -35,6 +35,7 @@ enrollment_migrate.engine.check_file = same_as_v2(enrollment_migrate.engine.chec
 
 from enrollment_migrate import portal, warehouse  # noqa: E402
 from enrollment_migrate.engine import CheckResult, RunOptions, check_file  # noqa: E402
+from schemas.examples import PORTAL_COURSES, PORTAL_USERS  # noqa: E402,F401  (the example portal: users, courses)
 from schemas.template import COLUMNS  # noqa: E402
 
 # Property tests: a few dozen cases each in `make test`; thousands with HYPOTHESIS_PROFILE=fuzz
@@ -51,27 +52,7 @@ SHARED = REPO.parent / "shared"
 OULAD = SHARED / "datasets" / "oulad"
 HEADERS = [c.header for c in COLUMNS if c.required]
 IMPORT_DATE = dt.date(2025, 1, 15)
-
-PORTAL_USERS = """email,username,first_name,last_name,login_enabled
-ann@example.com,ann,Ann,Lee,true
-bob@example.com,bobby,Bob,Ray,false
-carl@example.com,ann@example.org,Carl,Moe,
-dora@example.com,dora,Dora,Nye,true
-ann@example.org,annie,Ann,Other,true
-"""
-
-PORTAL_COURSES = """name,published,kind,license_seats,ilt_capacity,certificate,certificate_expires_after_days,recertification,credits,badge,enrollment_reminders,due_date_reminders,overdue_reminders,ilt_reminders
-Safety,true,elearning,,,Safety Cert,,false,2,Safe Badge,false,false,false,false
-Privacy,true,elearning,,,,,false,0,,false,false,false,false
-Draft Course,false,elearning,,,,,false,0,,false,false,false,false
-Twin,true,elearning,,,,,false,0,,false,false,false,false
-twin,true,elearning,,,,,false,0,,false,false,false,false
-Licensed,true,elearning,2,,,,false,0,,false,false,false,false
-Workshop,true,ilt,,1,,,false,0,,false,false,false,false
-Noisy,true,elearning,,,,,false,0,,true,false,false,false
-Expiring,true,elearning,,,Exp Cert,365,false,1,,false,false,false,false
-Recert,true,elearning,,,Re Cert,,true,0,,false,false,false,false
-"""
+# The fixture portal is the example portal of schemas.examples (PORTAL_USERS, PORTAL_COURSES above).
 
 
 def write_template(path: Path, rows: list[dict[str, str]] | list[list[str]], headers: list[str] | None = None) -> Path:
