@@ -87,3 +87,15 @@ def test_a_difference_is_caught(generated):
         engine_v2.assert_same(reworded, old)
     with pytest.raises(AssertionError, match="migrated rows"):
         engine_v2.assert_same(dataclasses.replace(old, migrated=old.migrated.slice(1)), old)
+
+
+@pytest.mark.slow
+def test_the_bench_generators_million_rows(tmp_path_factory):
+    """The issue's own case: the bench generator's 1M-row file, whole and in parts (about 17 s)."""
+    folder = tmp_path_factory.mktemp("million")
+    generate.generate(folder, 1_000_000)
+    with warehouse.connect(folder / "warehouse.duckdb") as con:
+        portal.load_portal(con, users=folder / "portal_users.csv", courses=folder / "portal_courses.csv",
+                           enrollments=folder / "portal_enrollments.csv", import_date=generate.IMPORT_DATE)
+        for part_bytes in (0, 16 << 20):
+            _both(folder / "migration.csv", con, RunOptions(generate.IMPORT_DATE), part_bytes)
