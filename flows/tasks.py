@@ -74,9 +74,10 @@ def check_whole(plan: runs.RunPlan, db: Path) -> Path:
     check_whole): one task, no work files but the result's."""
     tracker = progress.current()
     with warehouse.connect(db) as con:
-        with tracker.step("read", **_read_step(plan)) as done:
+        read = _read_step(plan)
+        with tracker.step("read", **read) as done:
             loaded = drivers.load_whole(plan.file, con, plan.options)
-            done(*(Path(plan.file).stat().st_size,) * 2)
+            done(read["total"], read["total"])
         with tracker.step("check", CHECK_LABEL):
             return _concluded(plan, con, drivers.conclude_whole(con, loaded, plan.options))
 

@@ -4,6 +4,7 @@ real files: the samples, the bench generator's file whole and in parts, an OULAD
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import tempfile
@@ -57,15 +58,21 @@ def test_the_samples(sample_store, name, options):
     _both(SAMPLE / name, sample_store, RunOptions(generate.IMPORT_DATE, **options))
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    """The bench generator's file (200,000 rows, ~1% faults of every kind) and its portal."""
-    folder = tmp_path_factory.mktemp("generated")
-    generate.generate(folder, 200_000)
+@contextlib.contextmanager
+def _generated_store(folder: Path, rows: int):
+    """The bench generator's file of `rows` rows (~1% faults of every kind) and a store holding
+    its portal: (the file, a connection)."""
+    generate.generate(folder, rows)
     with warehouse.connect(folder / "warehouse.duckdb") as con:
         portal.load_portal(con, users=folder / "portal_users.csv", courses=folder / "portal_courses.csv",
                            enrollments=folder / "portal_enrollments.csv", import_date=generate.IMPORT_DATE)
         yield folder / "migration.csv", con
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    with _generated_store(tmp_path_factory.mktemp("generated"), 200_000) as made:
+        yield made
 
 
 @pytest.mark.parametrize("part_bytes", [0, 3 << 20], ids=["whole", "in parts"])
@@ -92,10 +99,6 @@ def test_a_difference_is_caught(generated):
 @pytest.mark.slow
 def test_the_bench_generators_million_rows(tmp_path_factory):
     """The issue's own case: the bench generator's 1M-row file, whole and in parts (about 17 s)."""
-    folder = tmp_path_factory.mktemp("million")
-    generate.generate(folder, 1_000_000)
-    with warehouse.connect(folder / "warehouse.duckdb") as con:
-        portal.load_portal(con, users=folder / "portal_users.csv", courses=folder / "portal_courses.csv",
-                           enrollments=folder / "portal_enrollments.csv", import_date=generate.IMPORT_DATE)
+    with _generated_store(tmp_path_factory.mktemp("million"), 1_000_000) as (path, con):
         for part_bytes in (0, 16 << 20):
-            _both(folder / "migration.csv", con, RunOptions(generate.IMPORT_DATE), part_bytes)
+            _both(path, con, RunOptions(generate.IMPORT_DATE), part_bytes)
